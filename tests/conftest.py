@@ -64,3 +64,32 @@ def echo_server(triton_server_factory, tmp_path_factory) -> TritonServer:
     repo = tmp_path_factory.mktemp("echo-repo")
     shutil.copytree(TESTS / "models" / "echo", repo / "echo")
     return triton_server_factory(repo, name="echo")
+
+
+@pytest.fixture(scope="session")
+def _moto_server():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_server(_moto_server, monkeypatch):
+    """A real moto server on loopback; boto3 reaches it through AWS_ENDPOINT_URL.
+
+    State is reset for every test (moto's reset API), credentials are fake.
+    """
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{_moto_server}/moto-api/reset", method="POST"), timeout=10)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", _moto_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return _moto_server
