@@ -813,8 +813,8 @@ class KubeCluster:
 
         configuration = kubernetes.client.Configuration()
         configuration.host = self.url
-        configuration.api_key = {"authorization": "kmock-token"}
-        configuration.api_key_prefix = {"authorization": "Bearer"}
+        configuration.api_key = {"BearerToken": "kmock-token"}
+        configuration.api_key_prefix = {"BearerToken": "Bearer"}
         return kubernetes.client.ApiClient(configuration)
 
 
