@@ -72,7 +72,9 @@ def plan_delete_pod(name: str, namespace: str) -> str:
 
 
 def delete_pod(api_client: Any, name: str, namespace: str) -> None:
-    _call(api_client, "DELETE", _object_path(PODS, namespace, name)).release_conn()
+    response = _call(api_client, "DELETE", _object_path(PODS, namespace, name))
+    response.data  # noqa: B018 - read it all, or the pooled connection carries the leftovers
+    response.release_conn()
 
 
 def plan_scale(name: str, namespace: str, current: int, replicas: int, hpa_min: int | None = None,
@@ -127,6 +129,7 @@ class LogTail:
             if not self._closed.is_set():
                 yield f"[log stream ended: {type(exc).__name__}]"
         finally:
+            self._response.close()  # a follow may end mid-stream: never pool a half-read connection
             self._response.release_conn()
 
     def close(self) -> None:

@@ -232,6 +232,7 @@ class ResourceWatcher:
                     self._emit(kind, obj)
         finally:
             self._response = None
+            response.close()  # a watch may end mid-stream: never hand a half-read connection back to the pool
             response.release_conn()
         return version
 
