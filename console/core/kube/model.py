@@ -39,12 +39,17 @@ def parse_time(text: str | None) -> dt.datetime | None:
         return None
 
 
+def clock() -> dt.datetime:
+    """Now, in UTC (one place to read the time, so ages can be pinned in snapshot tests)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def age(text: str | None, now: dt.datetime | None = None) -> str:
     """``kubectl``-style age: 45s, 12m, 5h, 3d."""
     then = parse_time(text)
     if then is None:
         return "?"
-    seconds = max(0, int(((now or dt.datetime.now(dt.timezone.utc)) - then).total_seconds()))
+    seconds = max(0, int(((now or clock()) - then).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size * (2 if unit != "m" else 1):
             return f"{seconds // size}{unit}"

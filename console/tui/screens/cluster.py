@@ -60,7 +60,7 @@ class ClusterScreen(Screen):
         self.picture: Any = None
         self.error = ""
         self.filter_text = ""
-        self.sort_column: dict[str, str] = {"nodes-table": "name", "pods-table": "name"}
+        self.sort_column: dict[str, str] = {"nodes-table": "gpus", "pods-table": "name"}  # GPU nodes first
         self.models: dict[str, str] = {}
         self._pending = threading.Event()  # a redraw message is already on its way
         self._saved_urls: tuple[str, str] | None = None
@@ -72,7 +72,7 @@ class ClusterScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("connecting…", id="cluster-line")
-        yield Input(placeholder="filter rows (esc clears)", id="cluster-filter", classes="hidden")
+        yield Input(placeholder="filter rows (esc clears)", id="cluster-filter", classes="hidden", disabled=True)
         with Vertical(id="cluster-body"):
             yield DataTable(id="nodes-table", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="pods-table", cursor_type="row", zebra_stripes=True)
@@ -92,6 +92,7 @@ class ClusterScreen(Screen):
         self.query_one("#pods-table", DataTable).border_title = f"Pods ({self.app.config.kube.namespace})"
         self.query_one("#events-table", DataTable).border_title = "Events (warnings first)"
         self.query_one("#hpa-panel", Static).border_title = "HPA"
+        self.query_one("#pods-table", DataTable).focus()
         self.connect_to(self._target_from_config())
         self.set_interval(AGE_REFRESH_S, self.redraw)
         self.set_interval(MODEL_PROBE_S, self.probe_models)
@@ -161,7 +162,7 @@ class ClusterScreen(Screen):
         threading.Thread(target=self._disconnect_quietly, daemon=True).start()
 
     def _disconnect_quietly(self) -> None:
-        for part in (self.forwards, self.monitor):
+        for part in (self.monitor, self.forwards):
             if part is not None:
                 try:
                     part.stop()
@@ -299,6 +300,7 @@ class ClusterScreen(Screen):
 
     def action_filter(self) -> None:
         box = self.query_one("#cluster-filter", Input)
+        box.disabled = False
         box.remove_class("hidden")
         box.focus()
 
@@ -315,6 +317,7 @@ class ClusterScreen(Screen):
         box = self.query_one("#cluster-filter", Input)
         box.value = ""
         box.add_class("hidden")
+        box.disabled = True
         self.filter_text = ""
         self.query_one("#pods-table", DataTable).focus()
         self.redraw()
@@ -372,6 +375,9 @@ class ClusterScreen(Screen):
         except ActionError as exc:
             self.app.call_from_thread(screen.write, f"[cannot read logs: {exc}]")
             return
+        screen.on_close.append(tail.close)  # unblocks the read when the view closes
+        if screen.closed:
+            tail.close()
         try:
             for line in tail.lines():
                 if screen.closed:

@@ -84,6 +84,7 @@ class TextScreen(ModalScreen[None]):
         super().__init__()
         self.title_text, self.initial = title, text
         self.closed = False
+        self.on_close: list = []  # callables run when the view goes away (stop a log follow)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="text-view"):
@@ -101,6 +102,15 @@ class TextScreen(ModalScreen[None]):
     def action_follow(self) -> None:
         self.query_one(RichLog).scroll_end(animate=False)
 
-    def action_close(self) -> None:
+    def _run_on_close(self) -> None:
         self.closed = True
+        for callback in self.on_close:
+            callback()
+        self.on_close = []
+
+    def on_unmount(self) -> None:
+        self._run_on_close()
+
+    def action_close(self) -> None:
+        self._run_on_close()
         self.dismiss(None)
