@@ -273,7 +273,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
              "reason": reason, "code": code}, status=code)
 
     def _list(self, request: kmock.Request, res: tuple) -> dict:
-        items = [copy.deepcopy(obj) for (r, ns, _), obj in self.store.items() if r == res and self._selected(request, r, ns, obj)]
+        # stored objects are never mutated in place (apply() replaces them), so no copies here
+        items = [obj for (r, ns, _), obj in self.store.items() if r == res and self._selected(request, r, ns, obj)]
         kind = KINDS.get(res, (res[2].capitalize(), True))[0]
         return {"apiVersion": _api_version(res), "kind": f"{kind}List", "metadata": {"resourceVersion": str(self.rv)}, "items": items}
 

@@ -120,6 +120,7 @@ class PodRow:
     created: str
     ip: str = ""
     is_ready: bool = False
+    phase: str = ""
 
 
 def pod_gpus(obj: dict) -> int:
@@ -153,6 +154,7 @@ def pod_row(obj: dict) -> PodRow:
         restarts=sum(int(c.get("restartCount") or 0) for c in containers), node=spec.get("nodeName") or "",
         gpus=pod_gpus(obj), created=meta.get("creationTimestamp", ""), ip=status.get("podIP", ""),
         is_ready=_condition(obj, "Ready").get("status") == "True" and status.get("phase") == "Running",
+        phase=status.get("phase") or "",
     )
 
 

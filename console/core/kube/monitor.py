@@ -120,6 +120,7 @@ class ClusterMonitor:
             for r in resources}
         self.changes = 0
         self._lock = threading.Lock()
+        self._rows: dict[tuple[str, str, str], tuple[str, Any]] = {}  # (kind, ns, name) -> (resourceVersion, row)
 
     def start(self) -> ClusterMonitor:
         for watcher in self.watchers.values():
@@ -150,26 +151,41 @@ class ClusterMonitor:
     def objects(self, key: str) -> list[dict]:
         return self.watchers[key].snapshot()
 
+    def _rows_of(self, kind: str, objects: list[dict], build: Callable[[dict], Any]) -> list[Any]:
+        """Rows for objects, rebuilt only when an object's resourceVersion moved (1,000 pods stay cheap)."""
+        rows, cache, seen = [], self._rows, set()
+        for obj in objects:
+            meta = obj.get("metadata") or {}
+            key = (kind, meta.get("namespace") or "", meta.get("name") or "")
+            version = meta.get("resourceVersion") or ""
+            cached = cache.get(key)
+            if cached is None or cached[0] != version or not version:
+                cached = (version, build(obj))
+                cache[key] = cached
+            rows.append(cached[1])
+            seen.add(key)
+        for key in [k for k in cache if k[0] == kind and k not in seen]:
+            del cache[key]
+        return rows
+
     def picture(self) -> ClusterPicture:
-        pods_raw = self.objects("pods")
+        pods = self._rows_of("pods", self.objects("pods"), model.pod_row)
         gpus_by_node: dict[str, int] = {}
-        for pod in pods_raw:
-            phase = (pod.get("status") or {}).get("phase")
-            node = (pod.get("spec") or {}).get("nodeName")
-            if node and phase not in ("Succeeded", "Failed"):
-                gpus_by_node[node] = gpus_by_node.get(node, 0) + model.pod_gpus(pod)
+        for pod in pods:
+            if pod.node and pod.phase not in ("Succeeded", "Failed"):
+                gpus_by_node[pod.node] = gpus_by_node.get(pod.node, 0) + pod.gpus
         nodes = []
-        for obj in self.objects("nodes"):
-            row = model.node_row(obj, 0)
-            row = replace(row, gpus_requested=gpus_by_node.get(row.name, 0),
-                          price_per_hour=self.prices.price(row.instance_type, row.capacity_type))
+        for row in self._rows_of("nodes", self.objects("nodes"), model.node_row):
+            gpus, price = gpus_by_node.get(row.name, 0), self.prices.price(row.instance_type, row.capacity_type)
+            if (gpus, price) != (row.gpus_requested, row.price_per_hour):
+                row = replace(row, gpus_requested=gpus, price_per_hour=price)
             nodes.append(row)
         karpenter = self.watchers["nodepools"].status.state != "absent"
         return ClusterPicture(
             context=self.connection.label, namespace=self.namespace,
             taken_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             nodes=tuple(sorted(nodes, key=lambda n: (not n.is_gpu, n.name))),
-            pods=tuple(sorted((model.pod_row(p) for p in pods_raw), key=lambda p: p.name)),
+            pods=tuple(sorted(pods, key=lambda p: p.name)),
             deployments=tuple(sorted((model.deployment_view(d) for d in self.objects("deployments")), key=lambda d: d.name)),
             hpas=tuple(sorted((model.hpa_view(h) for h in self.objects("hpas")), key=lambda h: h.name)),
             events=tuple(model.events_in_order([model.event_row(e) for e in self.objects("events")])),
