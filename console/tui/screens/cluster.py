@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from console.core.kube.model import age
 from console.core.kube.report import NODE_HEADERS, POD_HEADERS, money, node_cells, pod_cells
 from console.tui.screens.cluster_dialogs import AskScreen, ConfirmScreen, PickScreen, TextScreen
+from console.tui.widgets.fast_table import FastDataTable
 from console.tui.widgets.table_sync import TableSync
 
 NODE_COLUMNS = ["name", "status", "type", "capacity", "pool", "gpus", "cpu", "memory", "age", "price"]
@@ -74,11 +75,11 @@ class ClusterScreen(Screen):
         yield Static("connecting…", id="cluster-line")
         yield Input(placeholder="filter rows (esc clears)", id="cluster-filter", classes="hidden", disabled=True)
         with Vertical(id="cluster-body"):
-            yield DataTable(id="nodes-table", cursor_type="row", zebra_stripes=True)
-            yield DataTable(id="pods-table", cursor_type="row", zebra_stripes=True)
+            yield FastDataTable(id="nodes-table", cursor_type="row", zebra_stripes=True)
+            yield FastDataTable(id="pods-table", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="cluster-bottom"):
                 yield Static("", id="hpa-panel")
-                yield DataTable(id="events-table", cursor_type="row", zebra_stripes=True)
+                yield FastDataTable(id="events-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
