@@ -47,7 +47,8 @@ async def test_tables_fill_and_follow_the_cluster(kube_cluster, tmp_path):
     app = _app(kube_cluster.kubeconfig(tmp_path / "kc"), forward=True)
     async with app.run_test(size=(180, 50)) as pilot:
         await _loaded(pilot, app)
-        assert "burn $9.740/h" in _line(app) and "GPUs 2/5" in _line(app)
+        assert await wait_for(pilot, lambda: "burn $9.740/h" in _line(app))  # prices arrive off-thread
+        assert "GPUs 2/5" in _line(app)
         nodes = _table(app, "nodes")
         assert {nodes.get_row_at(0)[2], nodes.get_row_at(1)[2]} == {"g5.24xlarge", "g5.2xlarge"}  # GPU nodes first
         panel = app.screen.query_one("#hpa-panel", Static)
