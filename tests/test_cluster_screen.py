@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
+from contextlib import asynccontextmanager
 
-import pytest
 from textual.widgets import DataTable, Static
 
 from console.core.config import Config
 from console.tui.app import TritonConsoleApp
 from console.tui.screens.cluster_dialogs import AskScreen, ConfirmScreen, TextScreen
+from tests.test_app_shell import wait_for
 from tests.kube_cluster import (DEPLOYMENTS, NAMESPACE, PODS, POD_PENDING, POD_READY, POD_SPOT, KubeCluster, triton_pod,
                                 GPU_NODE)
 
 
-async def wait_for(pilot, predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.05)
-    return predicate()
+@asynccontextmanager
+async def running(kube_cluster, tmp_path, forward: bool = False):
+    """The app on the Cluster place against ``kube_cluster``, once its tables are filled."""
+    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"), forward=forward)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await _loaded(pilot, app)
+        yield pilot, app
 
 
 def _app(kubeconfig: str, forward: bool = False) -> TritonConsoleApp:
@@ -44,9 +44,7 @@ async def _loaded(pilot, app) -> None:
 
 
 async def test_tables_fill_and_follow_the_cluster(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"), forward=True)
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
+    async with running(kube_cluster, tmp_path, forward=True) as (pilot, app):
         assert await wait_for(pilot, lambda: "burn $9.740/h" in _line(app))  # prices arrive off-thread
         assert "GPUs 2/5" in _line(app)
         nodes = _table(app, "nodes")
@@ -69,9 +67,7 @@ async def test_tables_fill_and_follow_the_cluster(kube_cluster, tmp_path):
 
 
 async def test_filter_narrows_rows_and_escape_clears(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"))
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
+    async with running(kube_cluster, tmp_path) as (pilot, app):
         await pilot.press("slash", *"crash")
         assert await wait_for(pilot, lambda: _table(app, "pods").row_count == 1)
         assert _table(app, "nodes").row_count == 0
@@ -88,9 +84,7 @@ async def _select_pod(pilot, app, name: str) -> None:
 
 
 async def test_delete_pod_needs_confirmation(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"))
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
+    async with running(kube_cluster, tmp_path) as (pilot, app):
         await _select_pod(pilot, app, POD_SPOT)
         await pilot.press("ctrl+d")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -106,12 +100,9 @@ async def test_delete_pod_needs_confirmation(kube_cluster, tmp_path):
 
 
 async def test_scale_asks_shows_the_plan_and_scales(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"))
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
+    async with running(kube_cluster, tmp_path) as (pilot, app):
         await pilot.press("ctrl+s")
         assert await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
-        await pilot.press("ctrl+a", *"backspace" * 0)
         app.screen.query_one("#ask-input").value = "5"
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -121,9 +112,7 @@ async def test_scale_asks_shows_the_plan_and_scales(kube_cluster, tmp_path):
 
 
 async def test_describe_and_follow_logs(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"))
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
+    async with running(kube_cluster, tmp_path) as (pilot, app):
         await _select_pod(pilot, app, POD_READY)
         await pilot.press("d")
         assert await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
