@@ -156,3 +156,27 @@ def test_cluster_screen_snapshot(snap_compare, tmp_path, monkeypatch):
         assert snap_compare(app, terminal_size=(180, 48), run_before=loaded)
     finally:
         cluster.stop()
+
+
+async def test_switch_context_inside_the_app(kube_cluster, empty_kube_cluster, tmp_path):
+    import yaml
+
+    from console.tui.screens.cluster_dialogs import PickScreen
+
+    doc = {"apiVersion": "v1", "kind": "Config", "current-context": "prod",
+           "clusters": [{"name": "prod", "cluster": {"server": kube_cluster.url}},
+                        {"name": "lab", "cluster": {"server": empty_kube_cluster.url}}],
+           "users": [{"name": "u", "user": {"token": "t"}}],
+           "contexts": [{"name": "prod", "context": {"cluster": "prod", "user": "u"}},
+                        {"name": "lab", "context": {"cluster": "lab", "user": "u"}}]}
+    (tmp_path / "two").write_text(yaml.safe_dump(doc))
+    app = _app(str(tmp_path / "two"))
+    async with app.run_test(size=(180, 50)) as pilot:
+        await _loaded(pilot, app)
+        assert "prod" in _line(app)
+        await pilot.press("c")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        assert app.screen.options[:2] == ["context:prod  (current)", "context:lab"]
+        app.screen.dismiss("context:lab")
+        assert await wait_for(pilot, lambda: "lab" in _line(app) and _table(app, "nodes").row_count == 0)
+        assert _table(app, "pods").row_count == 0 and app.config.kube.context == "lab"
