@@ -43,7 +43,8 @@ async def _loaded(pilot, app) -> None:
     assert await wait_for(pilot, lambda: _table(app, "pods").row_count == 3 and _table(app, "nodes").row_count == 4)
 
 
-async def test_tables_fill_and_follow_the_cluster(kube_cluster, tmp_path):
+async def test_tables_fill_and_follow_the_cluster(kube_cluster, echo_server, tmp_path):
+    kube_cluster.forward_target(NAMESPACE, POD_READY, 8001, "127.0.0.1", echo_server.ports.grpc)
     async with running(kube_cluster, tmp_path, forward=True) as (pilot, app):
         assert await wait_for(pilot, lambda: "burn $9.740/h" in _line(app))  # prices arrive off-thread
         assert "GPUs 2/5" in _line(app)
@@ -57,6 +58,8 @@ async def test_tables_fill_and_follow_the_cluster(kube_cluster, tmp_path):
         # the forward is up and the app's Triton URLs point at it
         assert await wait_for(pilot, lambda: app.config.triton.url.startswith("127.0.0.1:"))
         assert app.config.triton.metrics_url.startswith("http://127.0.0.1:")
+        # which models the ready pod serves, asked through a forward to that pod (a real tritonserver)
+        assert await wait_for(pilot, lambda: _table(app, "pods").get_cell(POD_READY, "models") == "echo")
         # live updates: a pod changes, one goes, one comes
         kube_cluster.patch(PODS, POD_PENDING, {"status": {"phase": "Failed", "reason": "Evicted"}}, NAMESPACE)
         assert await wait_for(pilot, lambda: "Evicted" in str(_table(app, "pods").get_cell(POD_PENDING, "status")))

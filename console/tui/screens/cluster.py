@@ -30,6 +30,7 @@ NODE_COLUMNS = ["name", "status", "type", "capacity", "pool", "gpus", "cpu", "me
 POD_COLUMNS = ["name", "ready", "status", "restarts", "node", "gpus", "age", "models"]
 EVENT_COLUMNS = ["type", "reason", "object", "count", "last", "message"]
 MODEL_PROBE_S = 15.0
+MODEL_PROBE_MAX_PODS = 16  # each probe is a short-lived forward; a big deployment shows the first 16
 AGE_REFRESH_S = 5.0
 
 
@@ -133,6 +134,7 @@ class ClusterScreen(Screen):
         if cfg.kube.port_forward:
             self.forwards = TritonForwards(connection.api_client, cfg.kube.namespace, ready_pod_picker(monitor)).start()
             self.app.call_from_thread(self._use_forwards)
+            self.app.call_from_thread(self.set_timer, 1.0, self.probe_models)  # first answer soon, then every 15 s
         self._on_cluster_change("connected")
 
     def _disconnect(self) -> None:
@@ -284,10 +286,12 @@ class ClusterScreen(Screen):
         if self.monitor is None or self.picture is None or not self.app.config.kube.port_forward:
             return
         found: dict[str, str] = {}
-        for pod in self.picture.pods:
-            if pod.is_ready:
-                answer = pod_models(self.connection.api_client, self.monitor.namespace, pod.name, timeout_s=3.0)
-                found[pod.name] = ",".join(answer) if isinstance(answer, list) else "unreachable"
+        for pod in [p for p in self.picture.pods if p.is_ready][:MODEL_PROBE_MAX_PODS]:
+            monitor, connection = self.monitor, self.connection
+            if monitor is None or connection is None:
+                return  # disconnected meanwhile
+            answer = pod_models(connection.api_client, monitor.namespace, pod.name, timeout_s=3.0)
+            found[pod.name] = ",".join(answer) if isinstance(answer, list) else "unreachable"
         self.models = found
         self._on_cluster_change("models")
 
