@@ -153,6 +153,8 @@ def test_cluster_screen_snapshot(snap_compare, tmp_path, monkeypatch):
     async def loaded(pilot) -> None:
         await _loaded(pilot, app)
         assert await wait_for(pilot, lambda: "pool gpu" in str(app.screen.query_one("#hpa-panel", Static).render()))
+        assert await wait_for(pilot, lambda: "burn $9.740/h" in _line(app))  # prices arrive off-thread
+        assert await wait_for(pilot, lambda: _table(app, "events").row_count == 4)
         await pilot.pause(0.2)
 
     try:
