@@ -11,6 +11,7 @@ cd "$(dirname "$0")"
 die() { echo "cleanup.sh: $*" >&2; exit 1; }
 command -v terraform >/dev/null || die "terraform is not installed"
 command -v aws >/dev/null || die "aws CLI is not installed"
+command -v kubectl >/dev/null || die "kubectl is not installed"
 
 REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
 [ -n "$REGION" ] || die "set AWS_REGION (or AWS_DEFAULT_REGION) to the region the cluster is in"

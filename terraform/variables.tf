@@ -5,9 +5,9 @@ variable "region" {
 }
 
 variable "name" {
-  description = "Name of the cluster and prefix of everything created."
+  description = "Name of the cluster and prefix of everything created (the console's aws.cluster)."
   type        = string
-  default     = "triton-vllm"
+  default     = "nvidia-triton-server"
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
     error_message = "name: lowercase letters, digits and dashes, 2-31 characters, starting with a letter."

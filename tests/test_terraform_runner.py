@@ -77,7 +77,7 @@ def test_init_apply_output_against_standin(tmp_path, terraform_standin):
     assert any(isinstance(e, tf.Diagnostic) and e.severity == "warning" for e in seen)  # targeting warning
     full = run(tf.collect(runner, tf.Terraform.apply_args()))
     assert full.returncode == 0 and full.done == 18  # only what the targeted run did not create
-    assert full.outputs["grafana_secret_name"] == "triton-vllm-grafana-admin"
+    assert full.outputs["grafana_secret_name"] == "nvidia-triton-server-grafana-20261124"
     assert runner.output()["configure_kubectl"].startswith("aws eks --region us-west-2")
     calls = [json.loads(l) for l in log.read_text().splitlines()]
     assert ["apply", "-json", "-input=false", "-auto-approve", "-target=module.vpc"] in [c["argv"] for c in calls]
