@@ -26,6 +26,7 @@ GPU_QUOTA_CODE = "L-DB2E81BA"  # EC2: Running On-Demand G and VT instances (vCPU
 MIN_TERRAFORM = (1, 5)
 MIN_KUBECTL = (1, 28)
 MIN_HELM = (3, 8)
+MIN_AWS_CLI = (1, 16)  # `aws eks get-token` exists from 1.16.266 (v1) and in every v2
 # vCPUs per g5 size, when EC2 DescribeInstanceTypes cannot answer.
 G5_VCPUS = {"g5.xlarge": 4, "g5.2xlarge": 8, "g5.4xlarge": 16, "g5.8xlarge": 32, "g5.12xlarge": 48,
             "g5.16xlarge": 64, "g5.24xlarge": 96, "g5.48xlarge": 192}
@@ -74,7 +75,7 @@ class Preflight:
             ("terraform", "terraform", self.check_terraform),
             ("kubectl", "kubectl", lambda: self.check_tool("kubectl", ["version", "--client", "-o", "json"], MIN_KUBECTL)),
             ("helm", "helm", lambda: self.check_tool("helm", ["version", "--short"], MIN_HELM)),
-            ("aws-cli", "aws CLI (EKS tokens)", lambda: self.check_tool("aws", ["--version"], (2, 0))),
+            ("aws-cli", "aws CLI (EKS tokens)", lambda: self.check_tool("aws", ["--version"], MIN_AWS_CLI)),
             ("hf-token", "Hugging Face token", self.check_hf_token),
             ("gpu-quota", "GPU vCPU quota", self.check_gpu_quota),
             ("cost", "Estimated cost", self.check_cost),
@@ -228,6 +229,6 @@ class Preflight:
 INSTALL_HINTS = {
     "kubectl": "install kubectl >= 1.28 (https://kubernetes.io/docs/tasks/tools/)",
     "helm": "install helm >= 3.8 (https://helm.sh/docs/intro/install/)",
-    "aws": "install AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html); "
+    "aws": "install the AWS CLI (v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html); "
     "terraform and kubectl use `aws eks get-token`",
 }
