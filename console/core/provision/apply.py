@@ -8,6 +8,7 @@ Every event goes to the caller and, redacted, to a log file under ``paths.data_d
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -171,10 +172,13 @@ class Provisioner:
                                        message=f"stage {stage.key} {why}; retry resumes from it")
                     return
                 _save_resume(self.settings, completed=list(STAGE_KEYS[: index + 1]))
-            outputs = self.terraform.output()
-            kube = ""
-            if setup_kubeconfig:
-                kube = self._kubeconfig(kubeconfig_path)
+            # blocking calls (subprocess, AWS API) off the event loop: the UI stays live
+            try:
+                outputs = await asyncio.to_thread(self.terraform.output)
+            except tf.TerraformError as exc:
+                outputs = {}
+                self._write(f"terraform output failed: {exc}")
+            kube = await asyncio.to_thread(self._kubeconfig, kubeconfig_path) if setup_kubeconfig else ""
             _save_resume(self.settings, failed=None, running=False, completed=list(STAGE_KEYS), outputs=outputs)
             yield self._finish(True, False, None, outputs=outputs, kubeconfig=kube, message="provisioned")
         finally:
