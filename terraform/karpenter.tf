@@ -38,7 +38,6 @@ resource "helm_release" "karpenter" {
       clusterEndpoint   = module.eks.cluster_endpoint
       interruptionQueue = module.karpenter.queue_name
     }
-    webhook = { enabled = false }
   })]
 }
 
