@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
-from functools import partial
 from pathlib import Path
 
 import boto3
@@ -22,18 +20,15 @@ from console.tui.app import TritonConsoleApp
 from console.tui.screens.provision import ProvisionScreen
 from console.tui.screens.provision_widgets import ConfirmProvision, PreflightTable, StageTable
 from tests.helm_tools import find_helm
+from tests.test_app_shell import wait_for as shell_wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "hf_ScreenTestTokenNotReal123456789"
 
 
 async def wait_for(pilot, predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.1)
-    return predicate()
+    """The app shell's helper with a longer default: terraform stages take a while on 2 cores."""
+    return await shell_wait_for(pilot, predicate, timeout=timeout)
 
 
 def config(tmp_path: Path) -> Config:

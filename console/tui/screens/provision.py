@@ -21,7 +21,7 @@ from console.core import secrets
 from console.core import terraform as tf
 from console.core.provision import apply
 from console.core.provision.cost import estimate
-from console.core.provision.format import duration, progress_line
+from console.core.provision.format import progress_line
 from console.core.provision.preflight import Check, Preflight, all_passed
 from console.core.provision.settings import ProvisionSettings
 from console.tui.screens.provision_widgets import ConfirmProvision, PreflightTable, StageTable, styled
