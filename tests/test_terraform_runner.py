@@ -176,3 +176,18 @@ def test_uninitialised_dir_gives_terraforms_error(tmp_path, terraform_standin):
     runner = tf.Terraform(tmp_path)
     result = run(tf.collect(runner, tf.Terraform.apply_args()))
     assert result.returncode == 1 and "terraform init" in result.errors[0].detail
+
+
+def test_eta_uses_typical_durations_before_the_pace_is_known():
+    now = [0.0]
+    typical = {"aws_eks_cluster": 600.0}
+    p = tf.Progress(clock=lambda: now[0], typical_s=lambda r: typical.get(r.resource_type, 10.0))
+    p.update(tf.PlannedChange(type="planned_change", addr="c", action="create", resource_type="aws_eks_cluster"))
+    p.update(tf.PlannedChange(type="planned_change", addr="r", action="create", resource_type="aws_iam_role"))
+    assert p.eta_s() == 600.0
+    p.update(tf.ApplyStart(type="apply_start", addr="c", action="create", resource_type="aws_eks_cluster"))
+    now[0] = 200.0
+    p.update(tf.ApplyProgress(type="apply_progress", addr="c", action="create", elapsed_s=200))
+    assert p.eta_s() == 400.0
+    p.update(tf.ApplyComplete(type="apply_complete", addr="r", action="create", elapsed_s=1))
+    assert p.eta_s() == 400.0  # pace (200 s per resource, one left) is shorter than the cluster's typical rest

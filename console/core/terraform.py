@@ -238,6 +238,7 @@ class ResourceState:
     action: str
     status: str = "planned"  # planned | running | done | failed
     elapsed_s: float = 0.0
+    resource_type: str = ""
 
 
 class Progress:
@@ -247,8 +248,14 @@ class Progress:
     earlier plan); resources that start without having been planned still count.
     """
 
-    def __init__(self, expected: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        expected: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        typical_s: Callable[[ResourceState], float] | None = None,
+    ) -> None:
         self.expected = expected
+        self.typical_s = typical_s
         self.resources: dict[str, ResourceState] = {}
         self.errors: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
@@ -259,24 +266,29 @@ class Progress:
         self.finished: float | None = None
         self.returncode: int | None = None
 
+    def _state(self, event: ResourceEvent) -> ResourceState:
+        state = self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+        state.resource_type = state.resource_type or event.resource_type
+        return state
+
     def update(self, event: Event) -> None:
         if isinstance(event, PlannedChange) and event.action not in ("noop", "read"):
-            self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+            self._state(event)
             self.expected = max(self.expected, len(self.resources))
         elif isinstance(event, ChangeSummary):
             self.summary = event
             if event.operation in ("plan", ""):
                 self.expected = max(self.expected, event.add + event.change + event.remove)
         elif isinstance(event, (ApplyStart, ApplyProgress)):
-            state = self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+            state = self._state(event)
             state.status = "running"
             state.elapsed_s = event.elapsed_s or state.elapsed_s
             self.expected = max(self.expected, len(self.resources))
         elif isinstance(event, ApplyComplete):
-            state = self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+            state = self._state(event)
             state.status, state.elapsed_s = "done", event.elapsed_s or state.elapsed_s
         elif isinstance(event, ApplyErrored):
-            state = self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+            state = self._state(event)
             state.status, state.elapsed_s = "failed", event.elapsed_s or state.elapsed_s
         elif isinstance(event, Diagnostic):
             (self.errors if event.severity == "error" else self.warnings).append(event)
@@ -307,12 +319,18 @@ class Progress:
         return (self.finished or self._clock()) - self.started
 
     def eta_s(self) -> float | None:
-        """Seconds left at the pace so far; None until something finished."""
+        """Seconds left: the pace so far, or (with ``typical_s``) at least the longest typical
+        remaining time of a resource not done yet (terraform runs them in parallel). None
+        while nothing is known."""
         if self.finished is not None:
             return 0.0
-        if not self.done or not self.total:
-            return None
-        return self.elapsed_s / self.done * max(self.total - self.done, 0)
+        pace = self.elapsed_s / self.done * max(self.total - self.done, 0) if self.done and self.total else None
+        if self.typical_s is None:
+            return pace
+        left = [max(self.typical_s(r) - r.elapsed_s, 0.0) for r in self.resources.values() if r.status in ("planned", "running")]
+        if not left:
+            return pace
+        return max(pace or 0.0, max(left))
 
     def running(self) -> list[ResourceState]:
         return [r for r in self.resources.values() if r.status == "running"]

@@ -36,6 +36,16 @@ STAGES = (
 )
 STAGE_KEYS = tuple(s.key for s in STAGES)
 
+# How long AWS usually takes per resource type (seconds), for an ETA before the pace is known.
+TYPICAL_SECONDS = {
+    "aws_eks_cluster": 600, "aws_eks_node_group": 240, "aws_eks_addon": 90, "aws_nat_gateway": 120,
+    "helm_release": 120, "aws_eip": 5, "aws_iam_role": 3, "kubectl_manifest": 5,
+}
+
+
+def typical_seconds(resource: tf.ResourceState) -> float:
+    return float(TYPICAL_SECONDS.get(resource.resource_type, 15))
+
 
 # ------------------------------------------------------------------------ what the caller sees
 
@@ -190,7 +200,7 @@ class Provisioner:
         command = "terraform " + " ".join(a for a in args if a not in ("-json", "-input=false", "-no-color"))
         self._write(f"== {stage.title}: {command}")
         yield StageStarted(stage, index, command)
-        progress = tf.Progress()
+        progress = tf.Progress(typical_s=typical_seconds)
         started = time.monotonic()
         try:
             async for event in self.terraform.stream(args):
