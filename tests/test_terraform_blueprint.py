@@ -171,6 +171,10 @@ def invocations(env) -> list[list[str]]:
     return [json.loads(l)["argv"] for l in Path(env["TERRAFORM_STANDIN_LOG"]).read_text().splitlines()]
 
 
+pytestmark_scripts = pytest.mark.slow
+
+
+@pytestmark_scripts
 def test_install_refuses_missing_region_and_placeholder_token(script_env):
     workdir, env = script_env
     done = run_script(workdir, "install.sh", {**env, "TF_VAR_huggingface_token": "hf_" + "c" * 30})
@@ -180,6 +184,7 @@ def test_install_refuses_missing_region_and_placeholder_token(script_env):
     assert not Path(env["TERRAFORM_STANDIN_LOG"]).exists()  # nothing ran
 
 
+@pytestmark_scripts
 def test_install_then_cleanup_round_trip(script_env):
     workdir, env = script_env
     token = "hf_" + "d" * 30
@@ -202,6 +207,7 @@ def test_install_then_cleanup_round_trip(script_env):
     assert json.loads((workdir / "terraform.tfstate").read_text())["resources"] == []
 
 
+@pytestmark_scripts
 def test_cleanup_with_nothing_deployed_says_so(script_env):
     workdir, env = script_env
     done = run_script(workdir, "cleanup.sh", {**env, "AWS_REGION": "us-west-2"})
@@ -209,6 +215,7 @@ def test_cleanup_with_nothing_deployed_says_so(script_env):
     assert not [a for a in invocations(env) if a[0] == "destroy"]
 
 
+@pytestmark_scripts
 def test_cleanup_reports_leftover_pvc_volume(script_env):
     workdir, env = script_env
     assert run_script(workdir, "install.sh", {**env, "AWS_REGION": "us-west-2",
@@ -219,3 +226,28 @@ def test_cleanup_reports_leftover_pvc_volume(script_env):
     done = run_script(workdir, "cleanup.sh", {**env, "AWS_REGION": "us-west-2"})
     assert done.returncode == 1
     assert vol["VolumeId"] in done.stdout and "still bill" in done.stdout
+
+
+@pytestmark_scripts
+def test_cleanup_deletes_detached_cni_interfaces_and_reports_others(script_env, tmp_path, terraform_standin):
+    workdir, env = script_env
+    ec2 = boto3.client("ec2", region_name="us-west-2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/21")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24")["Subnet"]["SubnetId"]
+    cni = ec2.create_network_interface(SubnetId=subnet, Description="aws-K8S-i-0123456789abcdef0")["NetworkInterface"]
+    manual = ec2.create_network_interface(SubnetId=subnet, Description="someone's test box")["NetworkInterface"]
+    scenario = json.loads((STANDIN.parent / "scenarios" / "provision_ok.json").read_text())
+    for resource in scenario["resources"]:
+        if resource["addr"] == "module.vpc.aws_vpc.this[0]":
+            resource["id"] = vpc
+    path = tmp_path / "with-moto-vpc.json"
+    path.write_text(json.dumps(scenario))
+    terraform_standin(path)
+    assert run_script(workdir, "install.sh", {**env, "AWS_REGION": "us-west-2", "TF_VAR_huggingface_token": "hf_" + "f" * 30,
+                                              "TERRAFORM_STANDIN_SCENARIO": str(path)}).returncode == 0
+    done = run_script(workdir, "cleanup.sh", {**env, "AWS_REGION": "us-west-2", "TERRAFORM_STANDIN_SCENARIO": str(path)})
+    assert f"deleting detached CNI network interface {cni['NetworkInterfaceId']}" in done.stdout
+    left = [n["NetworkInterfaceId"] for n in ec2.describe_network_interfaces(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"]]
+    assert left == [manual["NetworkInterfaceId"]]
+    assert done.returncode == 1 and manual["NetworkInterfaceId"] in done.stdout and "still bill" in done.stdout
