@@ -140,6 +140,7 @@ async def test_apply_fails_shows_error_then_retry_from_failed_stage(tmp_path, aw
 
 async def test_dry_run_needs_no_confirmation(tmp_path, aws_server, terraform_standin, monkeypatch):
     log = terraform_standin("provision_ok")
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
     monkeypatch.setattr(ProvisionScreen, "preflight_factory", staticmethod(quota_preflight(192)))
     app = TritonConsoleApp(config(tmp_path), start_place="provision")
     async with app.run_test(size=(150, 45)) as pilot:

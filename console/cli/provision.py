@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print("Preflight failed: fix the items marked ✘ and run again (or --skip-preflight).", file=sys.stderr)
         return 1
     token = secrets.hf_token()
-    if not token and not args.dry_run:
+    if not token:  # the plan needs it too: terraform validates the variable
         print("HF token missing or a placeholder: export HF_TOKEN=hf_...", file=sys.stderr)
         return 1
 
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             if answer not in ("y", "yes"):
                 print("Nothing was created.")
                 return 1
-    return asyncio.run(_drive(apply.Provisioner(settings, token or ""), start, args.dry_run, cfg))
+    return asyncio.run(_drive(apply.Provisioner(settings, token), start, args.dry_run, cfg))
 
 
 async def _drive(provisioner, start, dry_run: bool, cfg: Config) -> int:

@@ -160,8 +160,10 @@ class ProvisionScreen(Screen):
     def action_plan(self) -> None:
         if self.running:
             self.notify("A run is in progress.", severity="warning")
-            return
-        self.start_run(None, dry_run=True)
+        elif not secrets.hf_token():
+            self.notify("The HF token is missing or a placeholder (terraform's plan needs it too).", severity="warning")
+        else:
+            self.start_run(None, dry_run=True)
 
     def action_apply(self) -> None:
         self._confirm_and_run(apply.resume_stage(self.settings))
@@ -286,6 +288,7 @@ class ProvisionScreen(Screen):
         if self.current is None:
             return
         key, progress = self.current
+        self.query_one(StageTable).set_stage(key, "running", progress.done, progress.total, progress.elapsed_s)
         running = progress.running()
         text = progress_line(key, progress)
         if running:
