@@ -49,6 +49,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from console.core import secrets
     from console.core.provision import apply
     from console.core.provision.cost import estimate
+    from console.core.provision.format import cost_lines
     from console.core.provision.preflight import Preflight, all_passed
     from console.core.provision.settings import ProvisionSettings
 
@@ -78,10 +79,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         for stage in apply.STAGES[apply.STAGE_KEYS.index(start or "vpc"):]:
             print(f"  {stage.key:<5} {stage.title}")
         print("Cost once running:")
-        for line in est.lines:
-            price = "unpriced" if line.hourly is None else f"${line.hourly:.3f}/h"
-            print(f"  {line.item + (f' ×{line.count}' if line.count > 1 else ''):<44} {price}")
-        print(f"  {'total':<44} {est.describe()}\n  ({est.note})")
+        print("\n".join(cost_lines(est)))
         if not args.yes:
             if not sys.stdin.isatty():
                 print("Refusing to create billable resources without confirmation: pass --yes.", file=sys.stderr)

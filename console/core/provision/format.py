@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console.core import terraform as tf
+from console.core.provision.cost import CostEstimate
 
 STATUS_MARKS = {"pass": "✔", "fail": "✘", "warn": "!", "info": "i", "pending": "…", "running": "…"}
 
@@ -27,3 +28,14 @@ def progress_line(stage_key: str, progress: tf.Progress) -> str:
     if failed:
         text += f", {failed} failed"
     return text
+
+
+def cost_lines(est: CostEstimate, width: int = 44) -> list[str]:
+    """The hourly cost, one line per item, then the total and what it assumes."""
+    lines = []
+    for line in est.lines:
+        label = line.item + (f" ×{line.count}" if line.count > 1 else "")
+        lines.append(f"  {label:<{width}} {'unpriced' if line.hourly is None else f'${line.hourly:.3f}/h'}")
+    lines.append(f"  {'total':<{width}} {est.describe()}")
+    lines.append(f"  ({est.note})")
+    return lines

@@ -21,7 +21,7 @@ from console.core import secrets
 from console.core import terraform as tf
 from console.core.provision import apply
 from console.core.provision.cost import estimate
-from console.core.provision.format import progress_line
+from console.core.provision.format import cost_lines, progress_line
 from console.core.provision.preflight import Check, Preflight, all_passed
 from console.core.provision.settings import ProvisionSettings
 from console.tui.screens.provision_widgets import ConfirmProvision, PreflightTable, StageTable, styled
@@ -145,15 +145,15 @@ class ProvisionScreen(Screen):
         return self.provisioner is not None and any(
             w.group == "provision" and w.is_running for w in self.workers)
 
-    def _ready(self, need_token: bool) -> str | None:
+    def _why_not_apply(self) -> str | None:
         if self.running:
             return "A run is in progress."
         if not self.preflight_done:
             return "Run the preflight first (p)."
         failed = [c.title for c in self.checks.values() if c.failed]
-        if failed and need_token:
+        if failed:
             return f"Preflight failed: {', '.join(failed)}."
-        if need_token and not secrets.hf_token():
+        if not secrets.hf_token():
             return "The HF token is missing or a placeholder."
         return None
 
@@ -176,7 +176,7 @@ class ProvisionScreen(Screen):
         self._confirm_and_run(failed)
 
     def _confirm_and_run(self, start: str | None) -> None:
-        problem = self._ready(need_token=True)
+        problem = self._why_not_apply()
         if problem:
             self.notify(problem, severity="warning")
             return
@@ -185,10 +185,7 @@ class ProvisionScreen(Screen):
         est = estimate(s)
         lines = [f"terraform in {s.terraform_dir}", ""]
         lines += [f"  {st.key:<5} {st.title}" for st in apply.STAGES[first:]]
-        lines += ["", "Once running, per hour:"]
-        lines += [f"  {ln.item + (f' ×{ln.count}' if ln.count > 1 else ''):<42} "
-                  f"{'unpriced' if ln.hourly is None else f'${ln.hourly:.3f}'}" for ln in est.lines]
-        lines += [f"  {'total':<42} {est.describe()}", "", "Billing starts as resources come up."]
+        lines += ["", "Once running, per hour:", *cost_lines(est, width=40), "", "Billing starts as resources come up."]
         title = f"Create {s.name} in {s.region}" + (f" (from stage {start})" if start else "") + "?"
 
         def answered(yes: bool | None) -> None:
