@@ -98,6 +98,9 @@ def test_deployment_probes_shm_cache_gpu_and_token():
     assert pod["nodeSelector"] == {"karpenter.sh/nodepool": "gpu"}
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
     assert deployment["spec"]["strategy"]["type"] == "Recreate"  # RWO cache
+    term = pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+    assert term["topologyKey"] == "kubernetes.io/hostname"  # replicas share the node the RWO volume is on
+    assert term["labelSelector"]["matchLabels"]["app.kubernetes.io/name"] == "triton-vllm"
 
 
 def test_hpa_renders_behavior_and_the_custom_metric():
@@ -133,6 +136,8 @@ def test_production_values_change_replicas_pdb_and_cache():
     assert by_kind(docs, "PersistentVolumeClaim")[0]["spec"]["accessModes"] == ["ReadWriteMany"]
     deployment = by_kind(docs, "Deployment")[0]
     assert "strategy" not in deployment["spec"]  # RWX cache: rolling updates are fine
+    affinity = deployment["spec"]["template"]["spec"]["affinity"]
+    assert "podAntiAffinity" in affinity and "podAffinity" not in affinity
 
 
 def test_dashboards_configmap_with_and_without_dashboards(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,19 @@ def test_eta_uses_typical_durations_before_the_pace_is_known():
     assert p.eta_s() == 400.0
     p.update(tf.ApplyComplete(type="apply_complete", addr="r", action="create", elapsed_s=1))
     assert p.eta_s() == 400.0  # pace (200 s per resource, one left) is shorter than the cluster's typical rest
+
+
+def test_destroy_plan_file_and_state_list(tmp_path, terraform_standin):
+    terraform_standin("provision_ok")
+    runner = tf.Terraform(tmp_path)
+    run(tf.collect(runner, runner.init_args()))
+    run(tf.collect(runner, tf.Terraform.apply_args(targets=["module.vpc"])))
+    plan = run(tf.collect(runner, tf.Terraform.plan_args(out="destroy.tfplan", destroy=True)))
+    assert plan.summary.remove == 10 and plan.summary.operation == "destroy"
+    assert {r.action for r in plan.resources.values()} == {"delete"}
+    done = run(tf.collect(runner, tf.Terraform.apply_args(plan_file="destroy.tfplan")))
+    assert done.returncode == 0 and done.done == 10
+    stale = run(tf.collect(runner, tf.Terraform.apply_args(plan_file="destroy.tfplan")))
+    assert stale.returncode == 1 and "stale" in stale.errors[0].summary
+    listed = subprocess.run([runner.binary, "state", "list"], cwd=tmp_path, capture_output=True, text=True)
+    assert listed.returncode == 0 and listed.stdout == ""
