@@ -24,6 +24,12 @@ variable "cluster_version" {
   }
 }
 
+variable "karpenter_version" {
+  description = "Karpenter chart version; must support cluster_version (1.11 supports Kubernetes 1.29-1.35)."
+  type        = string
+  default     = "1.11.1"
+}
+
 variable "vpc_cidr" {
   description = "Primary VPC CIDR (nodes, load balancers)."
   type        = string
