@@ -208,3 +208,39 @@ def test_destroy_plan_file_and_state_list(tmp_path, terraform_standin):
     assert stale.returncode == 1 and "stale" in stale.errors[0].summary
     listed = subprocess.run([runner.binary, "state", "list"], cwd=tmp_path, capture_output=True, text=True)
     assert listed.returncode == 0 and listed.stdout == ""
+
+
+CONSOLE_THAT_DIES = """
+import asyncio, os, sys
+sys.path.insert(0, {repo!r})
+from console.core import terraform as tf
+
+async def main():
+    runner = tf.Terraform({workdir!r})
+    async for event in runner.stream(tf.Terraform.apply_args(targets=["module.vpc"])):
+        if isinstance(event, tf.ApplyComplete):
+            print("first resource done", flush=True)
+            os._exit(9)  # the console crashes / its terminal goes away mid-apply
+
+asyncio.run(main())
+"""
+
+
+def test_terraform_finishes_and_saves_state_when_the_console_dies(tmp_path, terraform_standin):
+    import sys
+    import time
+
+    terraform_standin("provision_slow")
+    runner = tf.Terraform(tmp_path)
+    run(tf.collect(runner, runner.init_args()))
+    script = CONSOLE_THAT_DIES.format(repo=str(Path(__file__).resolve().parents[1]), workdir=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9 and "first resource done" in done.stdout
+    state_file = tmp_path / "terraform.tfstate"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # terraform carries on without the console
+        if len(json.loads(state_file.read_text())["resources"]) == 10:
+            break
+        time.sleep(0.2)
+    assert len(json.loads(state_file.read_text())["resources"]) == 10
+    assert not (tmp_path / ".standin-double-interrupt").exists()

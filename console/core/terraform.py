@@ -21,6 +21,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -444,32 +445,36 @@ class Terraform:
         """Run ``terraform *args`` and yield its events, ending with :class:`Exited`.
 
         Leaving the iteration early (or cancelling the task) interrupts terraform gracefully
-        and waits for it to exit.
+        and waits for it to exit. terraform writes to a spool file, not a pipe, in its own
+        session: if the console dies (crash, closed terminal, dropped SSH) terraform neither
+        gets the terminal's signals nor a broken pipe, and finishes writing its state.
         """
         binary = self._require_binary()
         self._cancelled = False
+        fd, spool = tempfile.mkstemp(prefix="terraform-", suffix=".jsonl")
         try:
-            proc = await asyncio.create_subprocess_exec(
-                binary,
-                *args,
-                cwd=self.workdir,
-                env=self._environ(),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,  # our SIGINT is the only one it gets (not the terminal's too)
-                limit=1 << 22,
-            )
+            with os.fdopen(fd, "wb") as out:  # the child keeps its own copy of the descriptor
+                proc = await asyncio.create_subprocess_exec(
+                    binary,
+                    *args,
+                    cwd=self.workdir,
+                    env=self._environ(),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=asyncio.subprocess.STDOUT,
+                    start_new_session=True,
+                )
         except OSError as exc:
+            os.unlink(spool)
             raise TerraformNotFound(f"cannot run {binary}: {exc}") from exc
         self._proc = proc
         finished = False
         try:
-            assert proc.stdout is not None
-            async for raw in proc.stdout:
-                event = parse_line(raw.decode("utf-8", "replace"), self.secrets)
-                if event is not None:
-                    yield event
+            with open(spool, "rb") as reader:
+                async for raw in _follow(reader, proc):
+                    event = parse_line(raw.decode("utf-8", "replace"), self.secrets)
+                    if event is not None:
+                        yield event
             code = await proc.wait()
             finished = True
             yield Exited(type="exited", message=f"terraform exited with {code}", returncode=code, cancelled=self._cancelled)
@@ -478,6 +483,7 @@ class Terraform:
                 self._interrupt()
                 await asyncio.shield(proc.wait())
             self._proc = None
+            os.unlink(spool)
 
     def cancel(self) -> bool:
         """Ask the running terraform to stop gracefully (one SIGINT). True when one was sent."""
@@ -498,6 +504,31 @@ class Terraform:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.returncode is None
+
+
+async def _follow(reader, proc: asyncio.subprocess.Process, poll_s: float = 0.05) -> AsyncIterator[bytes]:
+    """Lines appended to a file by a running process, until it exits and the file is drained."""
+    pending = b""
+    exited = False
+    while True:
+        chunk = reader.read(1 << 16)
+        if chunk:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line
+            continue
+        if exited:
+            break  # drained after the exit: nothing more can come
+        if proc.returncode is not None:
+            exited = True  # read once more: it may have written just before exiting
+            continue
+        try:
+            await asyncio.wait_for(asyncio.shield(proc.wait()), poll_s)
+        except asyncio.TimeoutError:
+            pass
+    if pending:
+        yield pending
 
 
 async def collect(tf: Terraform, args: list[str], on_event: Callable[[Event], None] | None = None) -> Progress:
