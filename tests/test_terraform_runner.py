@@ -244,3 +244,37 @@ def test_terraform_finishes_and_saves_state_when_the_console_dies(tmp_path, terr
         time.sleep(0.2)
     assert len(json.loads(state_file.read_text())["resources"]) == 10
     assert not (tmp_path / ".standin-double-interrupt").exists()
+
+
+def test_cancelled_task_interrupts_without_waiting_and_terraform_still_saves(tmp_path, terraform_standin):
+    import time
+
+    terraform_standin("provision_slow")
+    runner = tf.Terraform(tmp_path)
+
+    async def go():
+        await tf.collect(runner, runner.init_args())
+
+        async def consume():
+            async for event in runner.stream(tf.Terraform.apply_args(targets=["module.vpc"])):
+                pass
+
+        task = asyncio.create_task(consume())
+        while not (tmp_path / "terraform.tfstate").exists():
+            await asyncio.sleep(0.05)
+        task.cancel()  # what an app shutting down does to its workers
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(go())
+    state = tmp_path / "terraform.tfstate"
+    previous = None
+    for _ in range(30):  # wait until the state stops growing: terraform has stopped on its own
+        current = json.loads(state.read_text())["resources"]
+        if current == previous:
+            break
+        previous = current
+        time.sleep(1.0)
+    final = json.loads(state.read_text())["resources"]
+    assert 0 < len(final) < 10  # interrupted gracefully, not run to the end, state intact JSON
+    assert not (tmp_path / ".standin-double-interrupt").exists()

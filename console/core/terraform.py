@@ -481,7 +481,10 @@ class Terraform:
         finally:
             if not finished and proc.returncode is None:
                 self._interrupt()
-                await asyncio.shield(proc.wait())
+                task = asyncio.current_task()
+                if not (task is not None and getattr(task, "cancelling", lambda: 0)()):
+                    await asyncio.shield(proc.wait())
+                # else the app is shutting down: terraform stops gracefully without us
             self._proc = None
             os.unlink(spool)
 
