@@ -1,0 +1,156 @@
+"""Where scrapes come from: Triton's metrics endpoint, or the cluster's Prometheus HTTP API.
+
+Both give :class:`Scrape` objects with the same sample names, so everything downstream is
+source-agnostic. Triton's endpoint is a URL: the local stack's, or the cluster's through the
+managed port-forward. Prometheus keeps per-pod series (labels pod, instance); the derivation
+sums them per model.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Protocol
+
+from console.core.metrics.scrape import Labels, MetricsError, Scrape, labels_of, parse_text
+
+# Everything the console reads, as one Prometheus series selector.
+PROMETHEUS_SELECTOR = '__name__=~"nv_inference_.+|nv_gpu_.+|nv_energy_consumption|vllm:.+"'
+
+
+class MetricsSource(Protocol):
+    label: str  # what the screen shows as "source: ..."
+
+    def fetch(self) -> Scrape: ...
+
+
+def _http_get(url: str, timeout: float) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        body = exc.read()[:500].decode("utf-8", "replace")
+        raise MetricsError(f"{url}: HTTP {exc.code} {exc.reason}: {body.strip()}") from None
+    except urllib.error.URLError as exc:
+        raise MetricsError(f"{url}: cannot connect ({exc.reason})") from None
+    except (TimeoutError, OSError) as exc:
+        raise MetricsError(f"{url}: {exc or type(exc).__name__}") from None
+
+
+@dataclass
+class TritonMetricsSource:
+    """Triton's Prometheus text page (``http://host:8002/metrics``)."""
+
+    url: str
+    timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if "://" not in self.url:
+            self.url = f"http://{self.url}"
+        if urllib.parse.urlparse(self.url).path in ("", "/"):
+            self.url = self.url.rstrip("/") + "/metrics"
+
+    @property
+    def label(self) -> str:
+        return f"triton {self.url}"
+
+    def fetch(self) -> Scrape:
+        body = _http_get(self.url, self.timeout_s)
+        return parse_text(body.decode("utf-8", "replace"), time.time())
+
+
+@dataclass
+class PrometheusSource:
+    """The Prometheus HTTP API (``/api/v1/query``, ``/api/v1/query_range``).
+
+    ``matchers`` narrows the series, e.g. ``namespace="triton-vllm"``.
+    """
+
+    url: str
+    matchers: str = ""
+    timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if "://" not in self.url:
+            self.url = f"http://{self.url}"
+        self.url = self.url.rstrip("/")
+
+    @property
+    def label(self) -> str:
+        return f"prometheus {self.url}"
+
+    @property
+    def query(self) -> str:
+        extra = f",{self.matchers}" if self.matchers else ""
+        return "{" + PROMETHEUS_SELECTOR + extra + "}"
+
+    def _api(self, path: str, params: dict[str, str]) -> dict:
+        url = f"{self.url}{path}?{urllib.parse.urlencode(params)}"
+        try:
+            body = _http_get(url, self.timeout_s)
+        except MetricsError as exc:
+            raise MetricsError(f"prometheus: {exc}") from None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise MetricsError(f"prometheus {url}: answer is not JSON") from None
+        if not isinstance(data, dict) or data.get("status") != "success":
+            error = data.get("error", "unknown error") if isinstance(data, dict) else "unexpected answer"
+            raise MetricsError(f"prometheus {path}: {error}")
+        return data.get("data") or {}
+
+    def reachable(self) -> bool:
+        try:
+            self._api("/api/v1/query", {"query": "vector(1)"})
+        except MetricsError:
+            return False
+        return True
+
+    def fetch(self) -> Scrape:
+        data = self._api("/api/v1/query", {"query": self.query})
+        if data.get("resultType") != "vector":
+            raise MetricsError(f"prometheus: expected a vector, got {data.get('resultType')!r}")
+        samples: dict[str, dict[Labels, float]] = {}
+        t = time.time()
+        for item in data.get("result", []):
+            name, labels = _split(item.get("metric", {}))
+            ts, value = item["value"]
+            t = float(ts)
+            samples.setdefault(name, {})[labels] = float(value)
+        return Scrape(t=t, samples=samples)
+
+    def fetch_range(self, start: float, end: float, step_s: float) -> list[Scrape]:
+        """Scrapes at each step of ``start..end`` (to fill a window before live polling)."""
+        data = self._api(
+            "/api/v1/query_range",
+            {"query": self.query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step_s:g}"},
+        )
+        if data.get("resultType") != "matrix":
+            raise MetricsError(f"prometheus: expected a matrix, got {data.get('resultType')!r}")
+        by_time: dict[float, dict[str, dict[Labels, float]]] = {}
+        for item in data.get("result", []):
+            name, labels = _split(item.get("metric", {}))
+            for ts, value in item.get("values", []):
+                by_time.setdefault(float(ts), {}).setdefault(name, {})[labels] = float(value)
+        return [Scrape(t=ts, samples=by_time[ts]) for ts in sorted(by_time)]
+
+
+def _split(metric: dict[str, str]) -> tuple[str, Labels]:
+    labels = dict(metric)
+    name = labels.pop("__name__", "")
+    if not name:
+        raise MetricsError("prometheus: a series without a metric name")
+    return name, labels_of(labels)
+
+
+def choose_source(metrics_url: str, prometheus_url: str = "", matchers: str = "") -> MetricsSource:
+    """Prometheus when one is configured and answers, else Triton's endpoint."""
+    if prometheus_url:
+        prometheus = PrometheusSource(prometheus_url, matchers)
+        if prometheus.reachable():
+            return prometheus
+    return TritonMetricsSource(metrics_url)
