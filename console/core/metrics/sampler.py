@@ -111,19 +111,6 @@ class MetricsSampler:
         while self.readings and self.readings[0].t < now - self.window_s:
             self.readings.popleft()
 
-    def series(self, value: Callable[[Reading], float | None]) -> tuple[list[float], list[float]]:
-        """(seconds before the latest reading, values) where ``value`` is present; absent points skipped."""
-        if not self.readings:
-            return [], []
-        now = self.readings[-1].t
-        xs, ys = [], []
-        for reading in self.readings:
-            y = value(reading)
-            if y is not None:
-                xs.append(reading.t - now)
-                ys.append(y)
-        return xs, ys
-
 
 def snapshot(source: MetricsSource, interval_s: float = 1.0, sleep: Callable[[float], None] | None = None) -> Reading:
     """One reading: rates over the last ``interval_s`` (0: only values since the server started).
