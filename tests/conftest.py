@@ -93,3 +93,12 @@ def aws_server(_moto_server, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return _moto_server
+
+
+@pytest.fixture(scope="session")
+def echo_and_failing_server(triton_server_factory, tmp_path_factory) -> TritonServer:
+    """A real tritonserver serving echo and failing (every request raises in execute())."""
+    repo = tmp_path_factory.mktemp("echo-failing-repo")
+    for name in ("echo", "failing"):
+        shutil.copytree(TESTS / "models" / name, repo / name)
+    return triton_server_factory(repo, name="echo-failing")
