@@ -57,8 +57,9 @@ def _mean_ms(latency: Latency | None) -> float | None:
     return None if latency is None or latency.mean_s is None else latency.mean_s * 1e3
 
 
-def _per_model(r: Reading, pick: Callable) -> dict[str, float | None]:
-    return {m.model: pick(m) for m in r.models}
+def _per_model(r: Reading, pick: Callable, exported: Callable) -> dict[str, float | None]:
+    """Per model that exports the metric (``exported(m)``): absent models get no series at all."""
+    return {m.model: pick(m) for m in r.models if exported(m)}
 
 
 SUM_BY_MODEL = "sum by (model)"
@@ -86,8 +87,8 @@ PANELS: tuple[Panel, ...] = (
     Panel(
         "requests", "Requests per second", "req/s", "reqps",
         lambda r: {
-            **{f"{m.model} ok": m.success_per_s for m in r.models},
-            **{f"{m.model} failed": m.failure_per_s for m in r.models},
+            **{f"{m.model} ok": m.success_per_s for m in r.models if m.requests_ok is not None},
+            **{f"{m.model} failed": m.failure_per_s for m in r.models if m.requests_failed is not None},
         },
         "no request metrics on this server",
         (Query(f"{SUM_BY_MODEL} (rate({n.REQUEST_SUCCESS}{RATE}))", "{{model}} ok"),
@@ -96,10 +97,10 @@ PANELS: tuple[Panel, ...] = (
     Panel(
         "queue-compute", "Queue and compute time per request", "ms", "ms",
         lambda r: {
-            **{f"{m.model} queue": m.queue_ms_per_request for m in r.models},
-            **{f"{m.model} compute": m.compute_ms_per_request for m in r.models},
+            **{f"{m.model} queue": m.queue_ms_per_request for m in r.models if m.requests_ok is not None},
+            **{f"{m.model} compute": m.compute_ms_per_request for m in r.models if m.requests_ok is not None},
         },
-        "no requests in the interval",
+        "no request metrics on this server",
         (Query(f"{SUM_BY_MODEL} (rate({n.QUEUE_DURATION_US}{RATE})) / {SUM_BY_MODEL} (rate({n.REQUEST_SUCCESS}{RATE})) / 1000", "{{model}} queue"),
          Query(
              f"({SUM_BY_MODEL} (rate({n.COMPUTE_INPUT_US}{RATE})) + {SUM_BY_MODEL} (rate({n.COMPUTE_INFER_US}{RATE}))"
@@ -107,20 +108,20 @@ PANELS: tuple[Panel, ...] = (
              "{{model}} compute")),
     ),
     Panel(
-        "ttft", "Time to first token", "ms", "ms", lambda r: _per_model(r, lambda m: _mean_ms(m.ttft)), NO_MODEL_METRICS,
+        "ttft", "Time to first token", "ms", "ms", lambda r: _per_model(r, lambda m: _mean_ms(m.ttft), lambda m: m.ttft is not None), NO_MODEL_METRICS,
         (Query(f"1000 * {SUM_BY_MODEL} (rate({n.TTFT_S}_sum{RATE})) / {SUM_BY_MODEL} (rate({n.TTFT_S}_count{RATE}))", "{{model}} mean"),
          Query(f"1000 * histogram_quantile(0.9, sum by (model, le) (rate({n.TTFT_S}_bucket{RATE})))", "{{model}} p90")),
     ),
     Panel(
-        "tpot", "Time per output token", "ms", "ms", lambda r: _per_model(r, lambda m: _mean_ms(m.tpot)), NO_MODEL_METRICS,
+        "tpot", "Time per output token", "ms", "ms", lambda r: _per_model(r, lambda m: _mean_ms(m.tpot), lambda m: m.tpot is not None), NO_MODEL_METRICS,
         (Query(f"1000 * {SUM_BY_MODEL} (rate({n.TPOT_S}_sum{RATE})) / {SUM_BY_MODEL} (rate({n.TPOT_S}_count{RATE}))", "{{model}} mean"),
          Query(f"1000 * histogram_quantile(0.9, sum by (model, le) (rate({n.TPOT_S}_bucket{RATE})))", "{{model}} p90")),
     ),
     Panel(
         "tokens", "Tokens per second generated", "tok/s", "short",
         lambda r: {
-            **_per_model(r, lambda m: m.generation_tokens_per_s),
-            **({"total": r.total_generation_tokens_per_s} if len(r.models) > 1 else {}),
+            **_per_model(r, lambda m: m.generation_tokens_per_s, lambda m: m.generation_tokens is not None),
+            **({"total": r.total_generation_tokens_per_s} if sum(m.generation_tokens is not None for m in r.models) > 1 else {}),
         },
         NO_MODEL_METRICS,
         (Query(f"{SUM_BY_MODEL} (rate({n.GENERATION_TOKENS}{RATE}))", "{{model}}"),

@@ -43,12 +43,14 @@ def _http_get(url: str, timeout: float) -> bytes:
 
 @dataclass
 class TritonMetricsSource:
-    """Triton's Prometheus text page (``http://host:8002/metrics``)."""
+    """Triton's Prometheus text page (``http://host:8002/metrics``, or a saved page as ``file:PATH``)."""
 
     url: str
     timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
+        if self.url.startswith("file:"):
+            return
         if "://" not in self.url:
             self.url = f"http://{self.url}"
         if urllib.parse.urlparse(self.url).path in ("", "/"):
