@@ -173,3 +173,32 @@ def test_metrics_screen_snapshot(snap_compare, monkeypatch):
         await pilot.pause(0.2)
 
     assert snap_compare(app, run_before=first_poll, terminal_size=(140, 50))
+
+
+@pytest.mark.triton
+@pytest.mark.smollm
+@pytest.mark.slow
+async def test_generation_panels_plot_the_local_stack(local_stack):
+    from console.core.streaming import TritonStreamClient
+
+    model = local_stack.models[0]
+    app = metrics_app(local_stack.metrics_url, poll_s=0.5, rate_interval_s=120)
+    async with app.run_test(size=(140, 50)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.polls >= 1)
+        client = TritonStreamClient(local_stack.grpc_url, timeout_s=300)
+        try:
+            for prompt in ("Name a fruit.", "Name a tree."):
+                await client.complete(model, prompt, {"max_tokens": 5, "temperature": 0.0})
+        finally:
+            await client.close()
+
+        def plotted():
+            return all(panel(app, p).absent_text is None for p in ("ttft", "tpot", "tokens", "requests"))
+
+        assert await wait_for(pilot, plotted, timeout=60)
+        latest = screen.readings[-1].model(model)
+        assert latest.ttft.count >= 2 and latest.generation_tokens > 0
+        values = str(panel(app, "ttft").query_one(".panel-values", Static).render())
+        assert model in values and "ms" in values
+        assert panel(app, "gpu-power").absent_text == NO_GPU
