@@ -16,19 +16,11 @@ from console.core.config import Config
 from console.core.metrics.panels import NO_GPU, NO_MODEL_METRICS
 from console.tui.app import TritonConsoleApp
 from console.tui.widgets.metric_panel import WAITING_FOR_RATES, MetricPanel
+from tests.pilot_helpers import wait_for
 from tests.triton_traffic import stream_requests
 
 ROOT = Path(__file__).resolve().parents[1]
 H100_PAGE = (ROOT / "tests" / "fixtures" / "metrics-h100.txt").read_bytes()
-
-
-async def wait_for(pilot, predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.1)
-    return predicate()
 
 
 def panel(app, panel_id) -> MetricPanel:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from console.core.metrics import names as n
-from console.core.metrics.derive import Latency, Reading
+from console.core.metrics.derive import GpuReading, Latency, Reading
 
 NO_GPU = "no GPU metrics on this server"
 NO_MODEL_METRICS = "this server exports no generation metrics (model.py vllm:* metrics)"
@@ -32,13 +32,13 @@ class Panel:
     gauges: bool = False  # values are instantaneous (plotted from the first poll on)
 
 
-def _gpu_name(reading: Reading, gpu) -> str:
+def _gpu_name(gpu: GpuReading) -> str:
     short = gpu.gpu.removeprefix("GPU-")[:8]
     return f"{gpu.where}/{short}" if gpu.where else f"gpu {short}"
 
 
 def _gpu_power(r: Reading) -> dict[str, float | None]:
-    values = {_gpu_name(r, g): g.power_w for g in r.gpus}
+    values = {_gpu_name(g): g.power_w for g in r.gpus}
     if len(r.gpus) > 1:
         values["total"] = r.total_power_w
     return values
@@ -47,7 +47,7 @@ def _gpu_power(r: Reading) -> dict[str, float | None]:
 def _gpu_memory(r: Reading) -> dict[str, float | None]:
     values: dict[str, float | None] = {}
     for g in r.gpus:
-        name = _gpu_name(r, g)
+        name = _gpu_name(g)
         values[f"{name} used"] = None if g.memory_used_bytes is None else g.memory_used_bytes / 2**30
         values[f"{name} total"] = None if g.memory_total_bytes is None else g.memory_total_bytes / 2**30
     return values
@@ -74,7 +74,7 @@ PANELS: tuple[Panel, ...] = (
     ),
     Panel(
         "gpu-utilization", "GPU utilization", "%", "percent",
-        lambda r: {_gpu_name(r, g): None if g.utilization is None else g.utilization * 100 for g in r.gpus}, NO_GPU,
+        lambda r: {_gpu_name(g): None if g.utilization is None else g.utilization * 100 for g in r.gpus}, NO_GPU,
         (Query(f"100 * avg by (pod, gpu_uuid) ({n.GPU_UTILIZATION})", "{{pod}} {{gpu_uuid}}"),),
         gauges=True,
     ),
