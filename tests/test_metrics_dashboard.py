@@ -62,3 +62,33 @@ def test_per_model_and_per_pod_aggregation():
                 assert "by (model" in expr, expr
             if "{{pod}}" in target["legendFormat"]:
                 assert "by (pod" in expr, expr
+
+
+def _helm() -> str | None:
+    import shutil
+
+    for candidate in (shutil.which("helm"), ROOT / ".cache" / "bin" / "helm", Path("/work/main/.cache/bin/helm")):
+        if candidate and Path(candidate).is_file():
+            return str(candidate)
+    return None
+
+
+def test_chart_ships_the_dashboard_in_a_grafana_configmap():
+    import subprocess
+
+    import pytest
+    import yaml
+
+    chart = ROOT / "helm" / "triton-vllm"
+    if not (chart / "Chart.yaml").is_file():
+        pytest.skip("the chart (helm/triton-vllm/Chart.yaml) is not in this checkout yet")
+    helm = _helm()
+    if helm is None:
+        pytest.skip("helm is not installed (scripts/tools.sh fetches it into .cache/bin)")
+    result = subprocess.run([helm, "template", "t", str(chart)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    maps = [d for d in yaml.safe_load_all(result.stdout) if d and d.get("kind") == "ConfigMap"
+            and d["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
+    assert maps, "no ConfigMap labelled grafana_dashboard=1"
+    shipped = {key: value for m in maps for key, value in (m.get("data") or {}).items()}
+    assert json.loads(shipped["triton-console.json"]) == load()
