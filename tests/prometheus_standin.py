@@ -20,6 +20,7 @@ class PrometheusStandIn:
     def __init__(self, fixtures: Path = FIXTURES) -> None:
         self.fixtures = fixtures
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.authorizations: list[str | None] = []
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -27,6 +28,7 @@ class PrometheusStandIn:
                 url = urllib.parse.urlparse(self.path)
                 params = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
                 standin.requests.append((url.path, params))
+                standin.authorizations.append(self.headers.get("Authorization"))
                 status, body = standin.answer(url.path, params)
                 data = json.dumps(body).encode()
                 self.send_response(status)

@@ -108,3 +108,19 @@ def test_cli_says_when_prometheus_does_not_answer():
     )
     assert result.returncode == 1
     assert "does not answer" in result.stderr and "cannot connect" in result.stderr
+
+
+def test_credentials_in_the_url_never_show(prometheus):
+    host = prometheus.url.removeprefix("http://")
+    source = PrometheusSource(f"http://ops:s3cret-pw@{host}")
+    assert "s3cret-pw" not in source.label and source.label == f"prometheus {prometheus.url}"
+    source.fetch()  # the credentials travel as HTTP basic auth
+    assert prometheus.authorizations[-1] == "Basic " + __import__("base64").b64encode(b"ops:s3cret-pw").decode()
+    with pytest.raises(MetricsError) as info:
+        PrometheusSource(f"http://ops:s3cret-pw@{host}/wrong").fetch()
+    assert "s3cret-pw" not in str(info.value)
+
+
+def test_prometheus_rates_cover_at_least_its_scrape_interval(prometheus):
+    assert MetricsSampler(PrometheusSource(prometheus.url), rate_interval_s=10).rate_interval_s == 60
+    assert MetricsSampler(TritonMetricsSource("localhost:8002"), rate_interval_s=10).rate_interval_s == 10

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from console.core.metrics.report import render_text
     from console.core.metrics.sampler import snapshot
     from console.core.metrics.scrape import MetricsError
-    from console.core.metrics.sources import PrometheusSource, choose_source
+    from console.core.metrics.sources import PrometheusSource, choose_source, display_url
 
     if args.interval is not None and args.interval < 0:
         print("triton-console metrics: --interval must be 0 or more", file=sys.stderr)
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     prometheus_url = cfg.metrics.prometheus_url if args.prometheus_url is None else args.prometheus_url
     source = choose_source(args.metrics_url or cfg.triton.metrics_url, prometheus_url, cfg.metrics.prometheus_matchers)
     if prometheus_url and not isinstance(source, PrometheusSource):
-        print(f"triton-console metrics: Prometheus at {prometheus_url} does not answer; using {source.label}", file=sys.stderr)
+        print(f"triton-console metrics: Prometheus at {display_url(prometheus_url)} does not answer; using {source.label}", file=sys.stderr)
     interval = args.interval if args.interval is not None else (60.0 if isinstance(source, PrometheusSource) else 1.0)
     try:
         reading = snapshot(source, interval)

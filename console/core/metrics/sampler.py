@@ -65,7 +65,7 @@ class MetricsSampler:
     def __init__(self, source: MetricsSource, window_s: float = 300.0, rate_interval_s: float = 10.0) -> None:
         self.source = source
         self.window_s = window_s
-        self.rate_interval_s = rate_interval_s
+        self.rate_interval_s = max(rate_interval_s, getattr(source, "min_rate_interval_s", 0.0))
         self.readings: deque[Reading] = deque()
         self._scrapes: deque[Scrape] = deque()
         self._corrector = ResetCorrector()

@@ -8,6 +8,7 @@ sums them per model.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.error
@@ -24,21 +25,39 @@ PROMETHEUS_SELECTOR = '__name__=~"nv_inference_.+|nv_gpu_.+|nv_energy_consumptio
 
 class MetricsSource(Protocol):
     label: str  # what the screen shows as "source: ..."
+    min_rate_interval_s: float  # shorter rate intervals would compare a sample with itself
 
     def fetch(self) -> Scrape: ...
 
 
+def display_url(url: str) -> str:
+    """The URL without user:password@ (a Prometheus behind basic auth), for labels and messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 def _http_get(url: str, timeout: float) -> bytes:
+    """GET a URL; user:password@ in it becomes HTTP basic auth (a Prometheus behind a proxy)."""
+    request = urllib.request.Request(display_url(url))
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is not None:
+        pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+        request.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
         body = exc.read()[:500].decode("utf-8", "replace")
-        raise MetricsError(f"{url}: HTTP {exc.code} {exc.reason}: {body.strip()}") from None
+        raise MetricsError(f"{display_url(url)}: HTTP {exc.code} {exc.reason}: {body.strip()}") from None
     except urllib.error.URLError as exc:
-        raise MetricsError(f"{url}: cannot connect ({exc.reason})") from None
+        raise MetricsError(f"{display_url(url)}: cannot connect ({exc.reason})") from None
     except (TimeoutError, OSError) as exc:
-        raise MetricsError(f"{url}: {exc or type(exc).__name__}") from None
+        raise MetricsError(f"{display_url(url)}: {exc or type(exc).__name__}") from None
 
 
 @dataclass
@@ -47,6 +66,7 @@ class TritonMetricsSource:
 
     url: str
     timeout_s: float = 5.0
+    min_rate_interval_s: float = 0.0  # every fetch reads Triton's live counters
 
     def __post_init__(self) -> None:
         if self.url.startswith("file:"):
@@ -58,7 +78,7 @@ class TritonMetricsSource:
 
     @property
     def label(self) -> str:
-        return f"triton {self.url}"
+        return f"triton {display_url(self.url)}"
 
     def fetch(self) -> Scrape:
         body = _http_get(self.url, self.timeout_s)
@@ -75,6 +95,8 @@ class PrometheusSource:
     url: str
     matchers: str = ""
     timeout_s: float = 10.0
+    # Prometheus scrapes every 15-30 s: a shorter interval would often see no change at all
+    min_rate_interval_s: float = 60.0
 
     def __post_init__(self) -> None:
         if "://" not in self.url:
@@ -83,7 +105,7 @@ class PrometheusSource:
 
     @property
     def label(self) -> str:
-        return f"prometheus {self.url}"
+        return f"prometheus {display_url(self.url)}"
 
     @property
     def query(self) -> str:
@@ -99,7 +121,7 @@ class PrometheusSource:
         try:
             data = json.loads(body)
         except ValueError:
-            raise MetricsError(f"prometheus {url}: answer is not JSON") from None
+            raise MetricsError(f"prometheus {display_url(url)}: answer is not JSON") from None
         if not isinstance(data, dict) or data.get("status") != "success":
             error = data.get("error", "unknown error") if isinstance(data, dict) else "unexpected answer"
             raise MetricsError(f"prometheus {path}: {error}")
