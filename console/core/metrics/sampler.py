@@ -7,6 +7,7 @@ seen, so an interval that spans a restart still counts what happened before and 
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -83,8 +84,6 @@ class MetricsSampler:
         fetch_range = getattr(self.source, "fetch_range", None)
         if fetch_range is None:
             return 0
-        import time
-
         end = time.time()
         scrapes = fetch_range(end - self.window_s, end, step_s)
         for scrape in scrapes:
@@ -106,7 +105,8 @@ class MetricsSampler:
         return reading
 
     def _trim(self, now: float) -> None:
-        while len(self._scrapes) > 1 and self._scrapes[1].t <= now - self.rate_interval_s - self.window_s:
+        # only the scrapes a later reading can still compare with: one at least rate_interval_s old
+        while len(self._scrapes) > 1 and self._scrapes[1].t <= now - self.rate_interval_s:
             self._scrapes.popleft()
         while self.readings and self.readings[0].t < now - self.window_s:
             self.readings.popleft()
@@ -125,8 +125,6 @@ def snapshot(source: MetricsSource, interval_s: float = 1.0, sleep: Callable[[fl
         scrapes = fetch_range(newest.t - interval_s, newest.t, interval_s)
         older = next((s for s in scrapes if s.t < newest.t), None)
         return derive(newest, older)
-    import time
-
     older = source.fetch()
     (sleep or time.sleep)(interval_s)
     return derive(source.fetch(), older)
