@@ -124,3 +124,20 @@ def test_credentials_in_the_url_never_show(prometheus):
 def test_prometheus_rates_cover_at_least_its_scrape_interval(prometheus):
     assert MetricsSampler(PrometheusSource(prometheus.url), rate_interval_s=10).rate_interval_s == 60
     assert MetricsSampler(TritonMetricsSource("localhost:8002"), rate_interval_s=10).rate_interval_s == 10
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "localhost:notaport", "ftp2://x"])
+def test_unusable_urls_are_clear_errors(url):
+    result = subprocess.run([sys.executable, "-m", "console", "metrics", "--metrics-url", url, "--interval", "0"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "triton-console metrics:" in result.stderr
+
+
+def test_unusable_prometheus_url_hides_credentials_and_falls_back():
+    (port,) = free_ports(1)
+    result = subprocess.run([sys.executable, "-m", "console", "metrics", "--prometheus-url", "http://ops:s3cret@[::1",
+                             "--metrics-url", f"127.0.0.1:{port}", "--interval", "0"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "does not answer" in result.stderr and "s3cret" not in result.stderr

@@ -34,11 +34,11 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print("triton-console metrics: --interval must be 0 or more", file=sys.stderr)
         return 2
     prometheus_url = cfg.metrics.prometheus_url if args.prometheus_url is None else args.prometheus_url
-    source = choose_source(args.metrics_url or cfg.triton.metrics_url, prometheus_url, cfg.metrics.prometheus_matchers)
-    if prometheus_url and not isinstance(source, PrometheusSource):
-        print(f"triton-console metrics: Prometheus at {display_url(prometheus_url)} does not answer; using {source.label}", file=sys.stderr)
-    interval = args.interval if args.interval is not None else (60.0 if isinstance(source, PrometheusSource) else 1.0)
     try:
+        source = choose_source(args.metrics_url or cfg.triton.metrics_url, prometheus_url, cfg.metrics.prometheus_matchers)
+        if prometheus_url and not isinstance(source, PrometheusSource):
+            print(f"triton-console metrics: Prometheus at {display_url(prometheus_url)} does not answer; using {source.label}", file=sys.stderr)
+        interval = args.interval if args.interval is not None else (60.0 if isinstance(source, PrometheusSource) else 1.0)
         reading = snapshot(source, interval)
     except MetricsError as exc:
         print(f"triton-console metrics: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ sums them per model.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import time
 import urllib.error
@@ -32,7 +33,10 @@ class MetricsSource(Protocol):
 
 def display_url(url: str) -> str:
     """The URL without user:password@ (a Prometheus behind basic auth), for labels and messages."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # unparsable: still never show what precedes an "@"
+        return url if "@" not in url else "…@" + url.rsplit("@", 1)[1]
     if parts.username is None and parts.password is None:
         return url
     host = parts.hostname or ""
@@ -43,8 +47,11 @@ def display_url(url: str) -> str:
 
 def _http_get(url: str, timeout: float) -> bytes:
     """GET a URL; user:password@ in it becomes HTTP basic auth (a Prometheus behind a proxy)."""
-    request = urllib.request.Request(display_url(url))
-    parts = urllib.parse.urlsplit(url)
+    try:
+        request = urllib.request.Request(display_url(url))
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:
+        raise MetricsError(f"{display_url(url)!r}: not a usable URL ({exc})") from None
     if parts.username is not None:
         pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
         request.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
@@ -58,6 +65,8 @@ def _http_get(url: str, timeout: float) -> bytes:
         raise MetricsError(f"{display_url(url)}: cannot connect ({exc.reason})") from None
     except (TimeoutError, OSError) as exc:
         raise MetricsError(f"{display_url(url)}: {exc or type(exc).__name__}") from None
+    except (ValueError, http.client.HTTPException) as exc:  # InvalidURL, a garbled answer, ...
+        raise MetricsError(f"{display_url(url)}: not a usable URL ({exc})") from None
 
 
 @dataclass
@@ -73,7 +82,11 @@ class TritonMetricsSource:
             return
         if "://" not in self.url:
             self.url = f"http://{self.url}"
-        if urllib.parse.urlparse(self.url).path in ("", "/"):
+        try:
+            path = urllib.parse.urlsplit(self.url).path
+        except ValueError as exc:
+            raise MetricsError(f"{display_url(self.url)!r}: not a usable URL ({exc})") from None
+        if path in ("", "/"):
             self.url = self.url.rstrip("/") + "/metrics"
 
     @property
