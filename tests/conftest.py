@@ -95,6 +95,59 @@ def aws_server(_moto_server, monkeypatch):
     return _moto_server
 
 
+STANDINS = TESTS / "standins"
+
+
+@pytest.fixture
+def terraform_standin(tmp_path, monkeypatch):
+    """Point the terraform runner at the stand-in executable playing a scenario.
+
+    ``use(scenario)`` (a name under tests/standins/scenarios/ without .json, or a path) sets
+    ``TERRAFORM_BIN``, ``TERRAFORM_STANDIN_SCENARIO`` and ``TERRAFORM_STANDIN_LOG`` and returns
+    the invocation log path; call it again to switch scenario mid-test (the state stays).
+    """
+    log = tmp_path / "terraform-invocations.jsonl"
+    monkeypatch.setenv("TERRAFORM_BIN", str(STANDINS / "terraform"))
+    monkeypatch.setenv("TERRAFORM_STANDIN_LOG", str(log))
+
+    def use(scenario: str | Path) -> Path:
+        path = Path(scenario)
+        if not path.is_file():
+            path = STANDINS / "scenarios" / f"{scenario}.json"
+        monkeypatch.setenv("TERRAFORM_STANDIN_SCENARIO", str(path))
+        return log
+
+    return use
+
+
+@pytest.fixture(scope="session")
+def local_stack(triton_server_factory, tmp_path_factory):
+    """ONE real tritonserver for the whole session serving the generated local repository:
+    our model.py on SmolLM2-135M-Instruct as ``smollm2-precise`` and ``smollm2-creative``.
+
+    Returns a :class:`console.core.local_stack.LocalStack` (``.grpc_url``, ``.http_url``,
+    ``.metrics_url``, ``.models``, ``.server``). Keep generations short (small max_tokens).
+    """
+    from console.core import local_stack as stack_mod
+
+    try:
+        stack_mod.smollm_gguf()
+    except stack_mod.LocalStackError as exc:
+        pytest.skip(str(exc))
+    repo = tmp_path_factory.mktemp("local-repository")
+    names = stack_mod.generate_repository(repo)
+    server = triton_server_factory(repo, name="local-stack", timeout=600)
+    return stack_mod.LocalStack(server=server, models=names, repository=repo, ready_s=server.wait_ready(timeout=5))
+
+
+@pytest.fixture(scope="session")
+def echo_and_failing_server(triton_server_factory, tmp_path_factory) -> TritonServer:
+    """A real tritonserver serving echo and failing (every request raises in execute())."""
+    repo = tmp_path_factory.mktemp("echo-failing-repo")
+    for name in ("echo", "failing"):
+        shutil.copytree(TESTS / "models" / name, repo / name)
+    return triton_server_factory(repo, name="echo-failing")
+
 @pytest.fixture
 def kube_cluster():
     """A realistic Kubernetes API server (kmock, real HTTP on loopback): see tests/kube_cluster.py.
