@@ -142,8 +142,9 @@ async def complete(
     tokens = 0
     t_first: float | None = None
     kwargs = {} if stream else {"stream": False}
+    events = client.stream(model, messages, sampling, **kwargs)
     try:
-        async for event in client.stream(model, messages, sampling, **kwargs):
+        async for event in events:
             if on_event is not None:
                 result = on_event(event)
                 if inspect.isawaitable(result):
@@ -159,5 +160,9 @@ async def complete(
     except StreamError as exc:
         timing = RequestTiming(t_start, t_first, now(), tokens, error=str(exc))
         return Completion(model, "".join(pieces), "error", None, timing, error=exc.message, error_kind=exc.kind)
+    finally:
+        # Closing the generator now (not at garbage collection) cancels the gRPC call at once
+        # when we stop early: Esc, Ctrl-C, a cancelled sweep.
+        await events.aclose()
     timing = RequestTiming(t_start, t_first, now(), tokens, error="no final response")
     return Completion(model, "".join(pieces), None, None, timing, error="the stream ended without a final response", error_kind="broken")

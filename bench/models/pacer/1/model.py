@@ -7,8 +7,8 @@ before every send and stops with finish_reason "cancelled" when the client went 
 
 import json
 import os
-import re
 import site
+import sys
 import threading
 import time
 
@@ -19,18 +19,8 @@ for _d in os.environ.get("EXTRA_SITE_DIRS", "").split(os.pathsep):
 import numpy as np  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
 
-TEXT = (
-    "## Pacer\n\n"
-    "The pacer streams **fixed text** at a fixed rate, so every timing is known in advance.\n\n"
-    "- the first token leaves after `ttft_ms`\n"
-    "- then one token every `1/rate` seconds\n"
-    "- nothing here is random\n\n"
-)
-WORDS = re.findall(r"\S+\s*", TEXT)
-
-
-def token(i):
-    return WORDS[i % len(WORDS)]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pacer_text import token  # noqa: E402 - the fixed text, next to this file
 
 
 def _bytes(name, value):
@@ -102,6 +92,7 @@ class TritonPythonModel:
             if delay > 0:
                 time.sleep(delay)
             if sender.is_cancelled():
+                print(f"pacer: request cancelled after {sent} of {n} tokens", flush=True)  # tests read the server log
                 self._final(sender, "", 0, "cancelled", plan, first_response)
                 return
             if plan["fail_after"] is not None and sent >= int(plan["fail_after"]):
