@@ -51,6 +51,10 @@ class TritonPythonModel:
                 sender.send(pb_utils.InferenceResponse(error=pb_utils.TritonError(f"pacer: bad request: {exc}")),
                             flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
                 continue
+            if plan["refuse"]:
+                sender.send(pb_utils.InferenceResponse(error=pb_utils.TritonError("pacer: prompt refused on purpose (pacer:refuse)")),
+                            flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+                continue
             thread = threading.Thread(target=self._serve, args=(sender, plan, arrived), daemon=True)
             with self.lock:
                 self.threads.add(thread)
@@ -74,6 +78,7 @@ class TritonPythonModel:
             "fail_after": sampling.get("pacer_fail_after"),
             "stream": streaming,
             "input_tokens": len(prompt.split()),
+            "refuse": "pacer:refuse" in prompt,  # a prompt the model rejects (batch failure tests)
         }
 
     def _serve(self, sender, plan, arrived):
