@@ -33,3 +33,19 @@ def expected_text(tokens: int) -> str:
     import runpy
 
     return runpy.run_path(str(PACER / "1" / "pacer_text.py"))["text"](tokens)
+
+
+def serve(models: dict[str, dict[str, object]], workdir: Path):  # noqa: ANN201 - a TritonServer
+    """A started, ready tritonserver over a fresh pacer repository (use as a context manager)."""
+    from console.core.tritonserver import Ports, TritonServer, free_ports
+
+    repo = make_repository(Path(workdir) / "repo", models)
+    return TritonServer(repo, Ports(*free_ports(3)), log_file=Path(workdir) / "tritonserver.log")
+
+
+def machine() -> str:
+    """One line naming the machine, for docs/benchmarks.md."""
+    import os
+    import platform
+
+    return f"{platform.node()}: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}"

@@ -172,8 +172,6 @@ class ChatScreen(Screen):
         event.input.value = ""
         index = self.session.ask(prompt)
         for pane_id in PANES:
-            await self.pane(pane_id).add_prompt(prompt)
-        for pane_id in PANES:
             self.start_answer(pane_id, index, regenerate=False)
 
     def start_answer(self, pane_id: str, index: int, regenerate: bool) -> None:
@@ -184,10 +182,14 @@ class ChatScreen(Screen):
     async def _answer(self, pane_id: str, index: int, regenerate: bool) -> None:
         assert self.session is not None
         pane = self.pane(pane_id)
-        stream = await (pane.replace_last_answer() if regenerate else pane.begin_answer())
-        stats = pane.stats or LiveStats()
+        stats = pane.start_streaming()
         model = self.session.panes[pane_id].model
         pieces: list[str] = []
+        # Widgets first, then the request: the client's clock (the TTFT the pane shows) starts
+        # after the mounting, so the UI's own work never inflates the model's numbers
+        # (bench/p1_ttft_overhead.py measured both orders; docs/benchmarks.md).
+        prompt = None if regenerate else self.session.exchanges[index].prompt
+        stream = await pane.open_answer(prompt, replace=regenerate)
 
         async def on_event(event: object) -> None:
             if isinstance(event, Delta):

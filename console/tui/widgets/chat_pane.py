@@ -1,7 +1,7 @@
 """One side of the chat: a model picker, live stats, and the conversation as streamed Markdown.
 
 The pane renders; it never talks to a server. The chat screen's worker feeds it text through
-the :class:`~textual.widgets.markdown.MarkdownStream` that :meth:`ChatPane.begin_answer`
+the :class:`~textual.widgets.markdown.MarkdownStream` that :meth:`ChatPane.open_answer`
 returns. The log is anchored to the bottom (Textual's ``anchor()``): it follows new output
 only while the reader is at the bottom, picks up following again when they scroll back down,
 and, like a messenger, keeps a short conversation sitting at the bottom of the pane.
@@ -72,22 +72,28 @@ class ChatPane(Vertical, can_focus=False):
     async def add_prompt(self, prompt: str) -> None:
         await self.log_view.mount(Static(prompt, classes="msg-user", markup=False))
 
-    async def begin_answer(self) -> MarkdownStream:
-        """A fresh answer block; returns the stream that appends to it."""
-        self.answer_widget = Markdown("", classes="msg-answer")
-        await self.log_view.mount(self.answer_widget)
+    def start_streaming(self) -> LiveStats:
+        """Live stats for an answer that is starting now (before its widgets exist)."""
         self.stats = LiveStats()
         self.streaming = True
         self.refresh_stats()
-        return Markdown.get_stream(self.answer_widget)
+        return self.stats
 
-    async def replace_last_answer(self) -> MarkdownStream:
-        """Regenerate: drop the last answer (and its error note), stream a new one in its place."""
-        for widget in reversed(list(self.log_view.children)):
-            if widget.has_class("msg-user"):
-                break
-            await widget.remove()
-        return await self.begin_answer()
+    async def open_answer(self, prompt: str | None, replace: bool = False) -> MarkdownStream:
+        """Mount (the prompt and) a fresh answer block; returns the stream that appends to it.
+
+        ``replace`` (regenerate) first drops the last answer and its notes, keeping the prompt.
+        """
+        if replace:
+            for widget in reversed(list(self.log_view.children)):
+                if widget.has_class("msg-user"):
+                    break
+                await widget.remove()
+        if prompt is not None:
+            await self.add_prompt(prompt)
+        self.answer_widget = Markdown("", classes="msg-answer")
+        await self.log_view.mount(self.answer_widget)
+        return Markdown.get_stream(self.answer_widget)
 
     async def add_note(self, text: str, error: bool = False) -> None:
         await self.log_view.mount(Static(text, classes="msg-error" if error else "msg-note", markup=False))
