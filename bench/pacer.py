@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from console.core.local_stack import set_parameter
+
 PACER = Path(__file__).resolve().parent / "models" / "pacer"
 
 
@@ -21,9 +23,7 @@ def make_repository(dest: Path, models: dict[str, dict[str, object]]) -> Path:
         shutil.copytree(PACER, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
         config = (target / "config.pbtxt").read_text(encoding="utf-8")
         for key, value in params.items():
-            old = next((ln for ln in config.splitlines() if f'key: "{key}"' in ln), None)
-            new = f'parameters {{ key: "{key}" value: {{ string_value: "{value}" }} }}'
-            config = config.replace(old, new) if old else config + new + "\n"
+            config = set_parameter(config, key, str(value))
         (target / "config.pbtxt").write_text(config, encoding="utf-8")
     return dest
 
