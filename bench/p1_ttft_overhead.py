@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.pacer import machine, serve  # noqa: E402
+from bench.screen_driver import ask_both, chat_app, wait_models  # noqa: E402
 
 MODELS = {"pacer-a": {"tokens_per_second": 200, "ttft_ms": 20, "max_tokens": 8},
           "pacer-b": {"tokens_per_second": 200, "ttft_ms": 20, "max_tokens": 8}}
@@ -67,11 +68,9 @@ async def raw_ttft(url: str) -> float:
 
 
 async def screen_runs(url: str, runs: int, raw: list[float], shown: list[float], seen: list[float]) -> None:
-    from textual.widgets import Input, Markdown
+    from textual.widgets import Markdown
 
     from console.core import chat as chat_mod
-    from console.core.config import Config
-    from console.tui.app import TritonConsoleApp
 
     marks: dict[str, float] = {}
     original_ask = chat_mod.ChatSession.ask
@@ -90,23 +89,14 @@ async def screen_runs(url: str, runs: int, raw: list[float], shown: list[float],
 
     chat_mod.ChatSession.ask = ask
     Markdown.append = append
-    cfg = Config()
-    cfg.triton.url = url
-    cfg.triton.models = ["pacer-a", "pacer-b"]
-    app = TritonConsoleApp(cfg, start_place="chat")
+    app = chat_app(url, ["pacer-a", "pacer-b"])
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
-        while "models ready" not in str(screen.query_one("#chat-status").render()):
-            await pilot.pause(0.1)
+        await wait_models(pilot)
         for _ in range(runs):
             raw.append(await raw_ttft(url))
             marks.clear()
-            box = screen.query_one("#chat-prompt", Input)
-            box.focus()
-            box.value = PROMPT
-            await pilot.press("enter")
-            while not (screen.session.exchanges and len(screen.session.exchanges[-1].answers) == 2 and not screen.streaming):
-                await pilot.pause(0.01)
+            await ask_both(pilot, PROMPT)
             answer = screen.session.exchanges[-1].answers["A"].completion
             shown.append(answer.timing.ttft)
             seen.append(marks["first"] - marks["accepted"])

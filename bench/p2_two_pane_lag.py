@@ -25,15 +25,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.pacer import expected_text, machine, serve  # noqa: E402
+from bench.screen_driver import ask_both, chat_app, wait_models  # noqa: E402
 
 
 async def run(url: str, tokens: int, rounds: int) -> dict:
-    from textual.widgets import Input, Markdown
+    from textual.widgets import Markdown
 
     from console.core import streaming
-    from console.core.config import Config
     from console.core.latency import percentile
-    from console.tui.app import TritonConsoleApp
 
     arrivals: dict[str, list[tuple[float, int]]] = {}
     renders: dict[str, list[tuple[float, int]]] = {}
@@ -56,27 +55,17 @@ async def run(url: str, tokens: int, rounds: int) -> dict:
 
     streaming.TritonStreamClient.stream = stream
     Markdown.append = append
-    cfg = Config()
-    cfg.triton.url = url
-    cfg.triton.models = ["fast-a", "fast-b"]
-    cfg.triton.timeout_s = 60
     lags: list[float] = []
     dropped = 0
     rate_seen: list[float] = []
-    app = TritonConsoleApp(cfg, start_place="chat")
+    app = chat_app(url, ["fast-a", "fast-b"])
     async with app.run_test(size=(160, 48)) as pilot:
         screen = app.screen
-        while "models ready" not in str(screen.query_one("#chat-status").render()):
-            await pilot.pause(0.1)
+        await wait_models(pilot)
         for _ in range(rounds):
             arrivals.clear()
             renders.clear()
-            box = screen.query_one("#chat-prompt", Input)
-            box.focus()
-            box.value = "stream fast"
-            await pilot.press("enter")
-            while not (screen.session.exchanges and len(screen.session.exchanges[-1].answers) == 2 and not screen.streaming):
-                await pilot.pause(0.05)
+            await ask_both(pilot, "stream fast")
             await pilot.pause(0.5)
             for pane_id, model in (("A", "fast-a"), ("B", "fast-b")):
                 answer = screen.session.exchanges[-1].answers[pane_id].completion

@@ -329,19 +329,11 @@ class ChatScreen(Screen):
 
         self.app.push_screen(SamplingScreen(f"Sampling override for pane {pane_id}", current, override=True), done)
 
-    def autosave(self) -> None:
+    def autosave(self, announce: bool = False) -> None:
+        """Save the transcript (JSON + Markdown); ``announce`` says where (ctrl+s)."""
         if self.session is None or not self.session.exchanges:
-            return
-        try:
-            json_path, _md = transcripts.save(self.session)
-        except OSError as exc:
-            self.notify(f"Could not save the transcript: {exc}", severity="error")
-            return
-        self.saved_note = f"saved {json_path.stem}"
-
-    def action_save(self) -> None:
-        if self.session is None or not self.session.exchanges:
-            self.notify("Nothing to save yet.", severity="warning")
+            if announce:
+                self.notify("Nothing to save yet.", severity="warning")
             return
         try:
             json_path, md_path = transcripts.save(self.session)
@@ -349,8 +341,12 @@ class ChatScreen(Screen):
             self.notify(f"Could not save the transcript: {exc}", severity="error")
             return
         self.saved_note = f"saved {json_path.stem}"
-        self.notify(f"Saved {md_path} and {json_path.name}")
-        self.update_status()
+        if announce:
+            self.notify(f"Saved {md_path} and {json_path.name}")
+            self.update_status()
+
+    def action_save(self) -> None:
+        self.autosave(announce=True)
 
     def action_open(self) -> None:
         if self.streaming:
