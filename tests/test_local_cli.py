@@ -76,6 +76,13 @@ def drain(proc: subprocess.Popen, timeout: float) -> str:
         rest.append(line)
 
 
+def require_smollm() -> None:
+    try:
+        local_stack.smollm_gguf()
+    except local_stack.LocalStackError as exc:
+        pytest.skip(str(exc))
+
+
 def port_args(ports: list[int]) -> list[str]:
     return ["--grpc-port", str(ports[0]), "--http-port", str(ports[1]), "--metrics-port", str(ports[2])]
 
@@ -84,10 +91,7 @@ def port_args(ports: list[int]) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_local_starts_prints_and_stops_on_sigint(tmp_path):
-    try:
-        local_stack.smollm_gguf()
-    except local_stack.LocalStackError as exc:
-        pytest.skip(str(exc))
+    require_smollm()
     ports = free_ports(3)
     proc = start_cli(*port_args(ports), env_home=tmp_path)
     try:
@@ -139,10 +143,7 @@ def test_local_taken_port_is_a_clear_error(tmp_path):
 @pytest.mark.smollm
 @pytest.mark.timeout(600)
 def test_local_model_that_fails_to_load_shows_the_server_log_lines(tmp_path):
-    try:
-        local_stack.smollm_gguf()
-    except local_stack.LocalStackError as exc:
-        pytest.skip(str(exc))
+    require_smollm()
     repo = tmp_path / "broken"
     local_stack.generate_repository(repo, overrides={"engine": "bogus"}, entries=local_stack.ENTRIES[:1])
     proc = start_cli(*port_args(free_ports(3)), "--models", str(repo), env_home=tmp_path)
