@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import shutil
@@ -174,3 +175,71 @@ async def test_app_shell_lists_the_local_stack_models(local_stack):
         while "default_temperature" not in str(config_text.render()) and time.monotonic() < deadline:
             await pilot.pause(0.1)
         assert "gguf_file" in str(config_text.render())
+
+
+def test_dash_dash_local_opens_the_app_on_the_stack_and_stops_it(tmp_path, monkeypatch):
+    """`triton-console --local`: the real app (headless here, instead of the terminal loop) is
+    connected to the stack it started, and the stack is gone once the app exits."""
+    import console.tui.app as app_module
+    from console import cli
+
+    repo = tmp_path / "repo"
+    shutil.copytree(TESTS / "models" / "echo", repo / "echo")
+    ports = free_ports(3)
+    for key, value in {"GRPC_PORT": ports[0], "HTTP_PORT": ports[1], "METRICS_PORT": ports[2], "MODELS": repo}.items():
+        monkeypatch.setenv(f"TRITON_CONSOLE_LOCAL_{key}", str(value))
+    seen = {}
+
+    def run_app_headless(cfg):
+        async def drive():
+            app = TritonConsoleApp(cfg)
+            async with app.run_test(size=(120, 30)) as pilot:
+                table = app.screen.query_one(DataTable)
+                deadline = time.monotonic() + 30
+                while table.row_count < 1 and time.monotonic() < deadline:
+                    await pilot.pause(0.1)
+                seen["rows"] = table.row_count
+                seen["state"] = str(table.get_cell("echo", "state")) if table.row_count else ""
+
+        seen["url"], seen["models"] = cfg.triton.url, list(cfg.triton.models)
+        asyncio.run(drive())
+        return 0
+
+    monkeypatch.setattr(app_module, "run_app", run_app_headless)
+    assert cli.main(["--local"]) == 0
+    assert seen["url"] == f"localhost:{ports[0]}"
+    assert seen["models"] == ["echo"]
+    assert seen["rows"] == 1 and "READY" in seen["state"]
+    assert all(port_free(port) for port in ports)  # stopped with the app
+
+
+@pytest.mark.smollm
+async def test_a_client_that_drops_its_connection_stops_the_generation(local_stack):
+    """A client process killed mid-stream (no cancel, the socket just goes): generation stops."""
+    from tests.test_model_local import metric
+
+    model = local_stack.models[1]
+    script = (
+        "import asyncio, sys\n"
+        "from console.core.streaming import TritonStreamClient\n"
+        "async def main():\n"
+        f"    c = TritonStreamClient({local_stack.grpc_url!r}, 120)\n"
+        f"    async for e in c.stream({model!r}, 'Tell me about rivers.', {{'max_tokens': 400, 'ignore_eos': True}}):\n"
+        "        print('delta', flush=True)\n"
+        "asyncio.run(main())\n"
+    )
+    before = metric(local_stack, "vllm:generation_tokens_total", model)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "delta" in read_until(proc, "delta", timeout=180)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while metric(local_stack, "vllm:num_requests_running", model) != 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+    assert metric(local_stack, "vllm:num_requests_running", model) == 0
+    settled = metric(local_stack, "vllm:generation_tokens_total", model)
+    await asyncio.sleep(3)
+    assert metric(local_stack, "vllm:generation_tokens_total", model) == settled
+    assert settled - before < 400
