@@ -155,7 +155,7 @@ async def test_bad_input_is_a_clear_error_and_the_model_keeps_serving(local_stac
             await client.complete(model, prompt, sampling)
         assert err.value.kind == "bad_request"
         assert expected in err.value.message
-    final = await client.complete(model, "Hi", {"max_tokens": 2})  # still serving
+    final = await client.complete(model, "Hi", {"max_tokens": 1})  # still serving
     await client.close()
     assert final.output_tokens >= 1 and final.finish_reason in ("stop", "length")
 
@@ -166,12 +166,22 @@ async def test_sampling_values_are_typed_properly(local_stack):
     as_strings = await client.complete(model, "Count to five.", {"temperature": "0", "max_tokens": "6", "ignore_eos": "false"})
     as_json = await client.complete(model, "Count to five.", {"temperature": 0, "max_tokens": 6, "ignore_eos": False})
     forced = await client.complete(model, "Say hi.", {"max_tokens": "12", "ignore_eos": "true", "temperature": 0})
-    default = await client.complete(model, "Write a long story about a dragon.", {"temperature": 0})
     await client.close()
     assert as_strings.text == as_json.text and as_strings.output_tokens == as_json.output_tokens
     assert forced.output_tokens == 12 and forced.finish_reason == "length"
-    # No sampling max_tokens: the config's default_max_tokens (128), never vLLM's silent 16.
-    assert default.output_tokens > 16
+    # No max_tokens: the config's default_max_tokens (128) applies, never vLLM's silent 16. Read 17
+    # tokens of such a stream, then drop it (so the test does not wait for all 128).
+    client = TritonStreamClient(local_stack.grpc_url, timeout_s=120)
+    stream = client.stream(model, "Write a long story about a dragon.", {"ignore_eos": True})
+    tokens = 0
+    async for event in stream:
+        assert isinstance(event, Delta), event  # a Final here would mean it stopped early
+        tokens += event.tokens
+        if tokens > 16:
+            break
+    await stream.aclose()
+    await client.close()
+    assert tokens > 16
 
 
 async def test_cancel_mid_stream_stops_generation_and_serves_the_next_request(local_stack):

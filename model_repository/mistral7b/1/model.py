@@ -508,8 +508,6 @@ class VllmEngine:
         from vllm.v1.engine.async_llm import AsyncLLM
 
         self.logger, self.SamplingParams, self.DELTA = logger, SamplingParams, RequestOutputKind.DELTA
-        if settings["cuda_visible_devices"]:
-            os.environ["CUDA_VISIBLE_DEVICES"] = settings["cuda_visible_devices"]  # engine processes inherit it
         model = settings["model"]
         if settings["gguf_file"]:
             model = os.path.join(model, settings["gguf_file"])
@@ -598,6 +596,9 @@ class TritonPythonModel:
         config = json.loads(args["model_config"])
         self.name = args["model_name"]
         self.settings = parse_settings(config.get("parameters", {}))
+        if self.settings["cuda_visible_devices"] and self.settings["engine"] != "transformers":
+            # Before anything touches CUDA (choose_engine asks torch); vLLM's engine processes inherit it.
+            os.environ["CUDA_VISIBLE_DEVICES"] = self.settings["cuda_visible_devices"]
         if not pb_utils.using_decoupled_model_transaction_policy(config):
             raise ValueError(f"{self.name}: config.pbtxt must set model_transaction_policy {{ decoupled: true }}")
         from transformers import AutoTokenizer
