@@ -300,9 +300,19 @@ class Job:
         self.output_tokens = 0
         self.pieces = []
         self.state = "new"  # new -> waiting -> running -> done
+        self.gone = False  # a send failed: the client is not there any more
 
     def cancelled(self):
-        return self.sender.is_cancelled()
+        return self.gone or self.sender.is_cancelled()
+
+    def _send(self, response, final=False):
+        flags = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL if final else 0
+        try:
+            self.sender.send(response, flags=flags)
+        except Exception:  # noqa: BLE001 - the client went away: stop generating, still complete the request
+            self.gone = True
+            if final:
+                self.sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
 
     def set_state(self, state):
         if self.state in ("waiting", "running"):
@@ -320,7 +330,7 @@ class Job:
         self.metrics.count("generation", tokens)
         if self.stream:
             if text or tokens:
-                self.sender.send(self.response(text, tokens))
+                self._send(self.response(text, tokens))
         else:
             self.pieces.append(text)
 
@@ -346,14 +356,11 @@ class Job:
         else:
             text = "".join(self.pieces)
             final = self.response((self.prompt_text + text) if self.include_prompt else text, self.output_tokens, finish_reason)
-        try:
-            self.sender.send(final, flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
-        except Exception:  # noqa: BLE001 - the client is gone (cancelled): just complete the request
-            self.sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+        self._send(final, final=True)
 
     def fail(self, message):
         self.set_state("done")
-        self.sender.send(pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+        self._send(pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), final=True)
 
 
 class TextSink:
