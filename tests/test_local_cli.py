@@ -217,7 +217,7 @@ def test_dash_dash_local_opens_the_app_on_the_stack_and_stops_it(tmp_path, monke
 @pytest.mark.smollm
 async def test_a_client_that_drops_its_connection_stops_the_generation(local_stack):
     """A client process killed mid-stream (no cancel, the socket just goes): generation stops."""
-    from tests.test_model_local import metric
+    from tests.test_model_local import assert_generation_stopped, metric
 
     model = local_stack.models[1]
     script = (
@@ -236,14 +236,7 @@ async def test_a_client_that_drops_its_connection_stops_the_generation(local_sta
     finally:
         proc.kill()
         proc.wait(timeout=30)
-    deadline = time.monotonic() + 60
-    while metric(local_stack, "vllm:num_requests_running", model) != 0 and time.monotonic() < deadline:
-        await asyncio.sleep(0.25)
-    assert metric(local_stack, "vllm:num_requests_running", model) == 0
-    settled = metric(local_stack, "vllm:generation_tokens_total", model)
-    await asyncio.sleep(3)
-    assert metric(local_stack, "vllm:generation_tokens_total", model) == settled
-    assert settled - before < 400
+    await assert_generation_stopped(local_stack, model, before, 400)
 
 
 def test_hf_token_never_reaches_the_server_log_or_the_output(tmp_path):
