@@ -95,6 +95,31 @@ def aws_server(_moto_server, monkeypatch):
     return _moto_server
 
 
+STANDINS = TESTS / "standins"
+
+
+@pytest.fixture
+def terraform_standin(tmp_path, monkeypatch):
+    """Point the terraform runner at the stand-in executable playing a scenario.
+
+    ``use(scenario)`` (a name under tests/standins/scenarios/ without .json, or a path) sets
+    ``TERRAFORM_BIN``, ``TERRAFORM_STANDIN_SCENARIO`` and ``TERRAFORM_STANDIN_LOG`` and returns
+    the invocation log path; call it again to switch scenario mid-test (the state stays).
+    """
+    log = tmp_path / "terraform-invocations.jsonl"
+    monkeypatch.setenv("TERRAFORM_BIN", str(STANDINS / "terraform"))
+    monkeypatch.setenv("TERRAFORM_STANDIN_LOG", str(log))
+
+    def use(scenario: str | Path) -> Path:
+        path = Path(scenario)
+        if not path.is_file():
+            path = STANDINS / "scenarios" / f"{scenario}.json"
+        monkeypatch.setenv("TERRAFORM_STANDIN_SCENARIO", str(path))
+        return log
+
+    return use
+
+
 @pytest.fixture(scope="session")
 def local_stack(triton_server_factory, tmp_path_factory):
     """ONE real tritonserver for the whole session serving the generated local repository:
@@ -113,3 +138,38 @@ def local_stack(triton_server_factory, tmp_path_factory):
     names = stack_mod.generate_repository(repo)
     server = triton_server_factory(repo, name="local-stack", timeout=600)
     return stack_mod.LocalStack(server=server, models=names, repository=repo, ready_s=server.wait_ready(timeout=5))
+
+
+@pytest.fixture(scope="session")
+def echo_and_failing_server(triton_server_factory, tmp_path_factory) -> TritonServer:
+    """A real tritonserver serving echo and failing (every request raises in execute())."""
+    repo = tmp_path_factory.mktemp("echo-failing-repo")
+    for name in ("echo", "failing"):
+        shutil.copytree(TESTS / "models" / name, repo / name)
+    return triton_server_factory(repo, name="echo-failing")
+
+@pytest.fixture
+def kube_cluster():
+    """A realistic Kubernetes API server (kmock, real HTTP on loopback): see tests/kube_cluster.py.
+
+    Loaded with the seed blueprint's shape: m5 core nodes, g5 GPU nodes from Karpenter, Triton
+    pods, Deployment/ReplicaSet, an autoscaling/v2 HPA with custom-metric status, warning events,
+    Karpenter NodePools/NodeClaims. Use ``.add/.patch/.delete``, ``.drop_watches()``, ``.compact()``
+    (410 Gone for older resourceVersions), ``.kubeconfig(path)`` and ``.api_client()``.
+    """
+    from tests.kube_cluster import KubeCluster
+
+    cluster = KubeCluster().start()
+    cluster.load_realistic()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def empty_kube_cluster():
+    """The same API server with nothing in it and no Karpenter CRDs."""
+    from tests.kube_cluster import KubeCluster
+
+    cluster = KubeCluster(with_karpenter=False).start()
+    yield cluster
+    cluster.stop()

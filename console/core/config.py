@@ -51,6 +51,8 @@ class KubeSettings:
     context: str = ""
     namespace: str = "triton-vllm"
     release: str = "triton-vllm"
+    source: str = "kubeconfig"  # "kubeconfig" or "eks" (aws.cluster in aws.region, no kubeconfig needed)
+    port_forward: bool = True  # the Cluster place forwards Triton gRPC/metrics and points the app at them
 
 
 @dataclass
@@ -58,6 +60,23 @@ class AwsSettings:
     cluster: str = "nvidia-triton-server"
     region: str = "us-west-2"
     profile: str = ""
+
+
+@dataclass
+class ProvisionSettings:
+    terraform_dir: str = ""  # empty = terraform/ of this checkout
+    cluster_version: str = "1.35"
+    gpu_instance_types: list[str] = field(default_factory=lambda: ["g5.12xlarge", "g5.24xlarge"])
+    gpu_pool_vcpu_limit: int = 96
+
+
+@dataclass
+class MetricsSettings:
+    prometheus_url: str = ""  # the cluster's Prometheus; used when set and reachable
+    prometheus_matchers: str = ""  # extra series matchers, e.g. namespace="triton-vllm"
+    window_s: float = 300.0  # how much history the Metrics place plots
+    poll_s: float = 2.0
+    rate_interval_s: float = 10.0  # rates and per-request times cover this much
 
 
 @dataclass
@@ -71,6 +90,8 @@ class Config:
     local: LocalSettings = field(default_factory=LocalSettings)
     kube: KubeSettings = field(default_factory=KubeSettings)
     aws: AwsSettings = field(default_factory=AwsSettings)
+    provision: ProvisionSettings = field(default_factory=ProvisionSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     source: str = "defaults"  # where the file part came from, shown by the app
 
