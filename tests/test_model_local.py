@@ -71,6 +71,19 @@ def metric(stack, name: str, model: str) -> float:
     return 0.0
 
 
+async def assert_generation_stopped(stack, model: str, before: float, would_make: int) -> None:
+    """The running gauge drops to 0 and the generation counter stops moving, well short of
+    ``would_make`` tokens since ``before``: the abandoned generation really stopped."""
+    deadline = time.monotonic() + 60
+    while metric(stack, "vllm:num_requests_running", model) != 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+    assert metric(stack, "vllm:num_requests_running", model) == 0
+    settled = metric(stack, "vllm:generation_tokens_total", model)
+    await asyncio.sleep(3)
+    assert metric(stack, "vllm:generation_tokens_total", model) == settled
+    assert settled - before < would_make
+
+
 async def collect(client: TritonStreamClient, model: str, prompt, sampling) -> tuple[list[Delta], Final]:
     events = [event async for event in client.stream(model, prompt, sampling)]
     assert isinstance(events[-1], Final)
@@ -198,15 +211,7 @@ async def test_cancel_mid_stream_stops_generation_and_serves_the_next_request(lo
             break
     await stream.aclose()  # cancels the gRPC call
 
-    # The running gauge drops to 0 and the generation counter stops moving: the generation stopped.
-    deadline = time.monotonic() + 60
-    while metric(local_stack, "vllm:num_requests_running", model) != 0 and time.monotonic() < deadline:
-        await asyncio.sleep(0.25)
-    assert metric(local_stack, "vllm:num_requests_running", model) == 0
-    settled = metric(local_stack, "vllm:generation_tokens_total", model)
-    await asyncio.sleep(3)
-    assert metric(local_stack, "vllm:generation_tokens_total", model) == settled
-    assert settled - before < long["max_tokens"]  # far fewer than the 400 it would have made
+    await assert_generation_stopped(local_stack, model, before, long["max_tokens"])
     # The next request on the same model (one generation slot) is served.
     final = await client.complete(model, "Hi", {"max_tokens": 3})
     await client.close()
@@ -215,6 +220,7 @@ async def test_cancel_mid_stream_stops_generation_and_serves_the_next_request(lo
 
 async def test_cancelling_the_consuming_task_aborts_too(local_stack):
     model = local_stack.models[1]
+    before = metric(local_stack, "vllm:generation_tokens_total", model)
     client = TritonStreamClient(local_stack.grpc_url, timeout_s=120)
     first = asyncio.Event()
 
@@ -227,10 +233,7 @@ async def test_cancelling_the_consuming_task_aborts_too(local_stack):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    deadline = time.monotonic() + 60
-    while metric(local_stack, "vllm:num_requests_running", model) != 0 and time.monotonic() < deadline:
-        await asyncio.sleep(0.25)
-    assert metric(local_stack, "vllm:num_requests_running", model) == 0
+    await assert_generation_stopped(local_stack, model, before, 400)
     final = await client.complete(model, "Hi", {"max_tokens": 2})
     await client.close()
     assert final.output_tokens >= 1

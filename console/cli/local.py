@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from console.core.config import Config
+from console.core.secrets import redact
 
 
 def register(subparsers) -> None:
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             print("stopped", flush=True)
         return code
     except TritonServerError as exc:
-        print(f"triton-console local: {exc}", file=sys.stderr)
+        print(redact(f"triton-console local: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted before the stack was ready; stopped", file=sys.stderr)
@@ -105,7 +106,7 @@ def _serve_until_interrupted(stack) -> int:
     except KeyboardInterrupt:
         print("stopping tritonserver …", flush=True)
         return 0
-    print(f"tritonserver exited unexpectedly:\n{stack.server.relevant_log_lines()}", file=sys.stderr)
+    print(redact(f"tritonserver exited unexpectedly:\n{stack.server.relevant_log_lines()}"), file=sys.stderr)
     return 1
 
 
@@ -119,5 +120,5 @@ def run_app_on_local_stack(args: argparse.Namespace, cfg: Config) -> int:
             print(f"ready in {stack.ready_s:.1f}s: {', '.join(stack.models)} on {stack.grpc_url}", file=sys.stderr, flush=True)
             return run_app(connect_config(cfg, stack))
     except TritonServerError as exc:
-        print(f"triton-console --local: {exc}", file=sys.stderr)
+        print(redact(f"triton-console --local: {exc}"), file=sys.stderr)
         return 1

@@ -27,6 +27,7 @@ for _dir in _EXTRA_SITES:
 sys.path[:] = [p for p in sys.path if p not in _before] + _before
 
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import threading  # noqa: E402
@@ -221,6 +222,16 @@ def hf_token():
         if value:
             return value
     return None
+
+
+@contextlib.contextmanager
+def explained(what):
+    """Loading errors name the model and the usual causes (the token itself is never shown)."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - re-raised with context, fails the model load
+        hint = "gated models need HF_TOKEN in the server's environment; offline (HF_HUB_OFFLINE=1) the files must be in the HF cache"
+        raise RuntimeError(f"{what}: {type(exc).__name__}: {exc} ({hint})") from None
 
 
 def gpu_visible():
@@ -614,13 +625,16 @@ class TritonPythonModel:
         tokenizer_kwargs = dict(token_kwargs)
         if self.settings["gguf_file"] and not self.settings["tokenizer"]:
             tokenizer_kwargs["gguf_file"] = self.settings["gguf_file"]
-        self.tokenizer = AutoTokenizer.from_pretrained(self.settings["tokenizer"] or self.settings["model"], **tokenizer_kwargs)
+        source = self.settings["tokenizer"] or self.settings["model"]
+        with explained(f"{self.name}: cannot load the tokenizer of {source!r}"):
+            self.tokenizer = AutoTokenizer.from_pretrained(source, **tokenizer_kwargs)
         engine = choose_engine(self.settings["engine"])
         self.metrics = Metrics(self.name, str(args["model_version"]))
-        if engine == "vllm":
-            self.engine = VllmEngine(self.settings, self.logger)
-        else:
-            self.engine = TransformersEngine(self.settings, self.tokenizer, self.logger)
+        with explained(f"{self.name}: the {engine} engine cannot load {self.settings['model']!r}"):
+            if engine == "vllm":
+                self.engine = VllmEngine(self.settings, self.logger)
+            else:
+                self.engine = TransformersEngine(self.settings, self.tokenizer, self.logger)
         self.logger.log_info(
             f"[{self.name}] {self.engine.name} engine on {self.settings['model']} ready in {time.monotonic() - t0:.1f}s"
         )
