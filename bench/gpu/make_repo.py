@@ -1,0 +1,62 @@
+"""Generate a copy of the project's model_repository with config.pbtxt parameters overridden.
+
+usage: make_repo.py SRC_REPO DST_REPO MODEL.KEY=VALUE ...
+
+The committed configs stay as they are; the GPU proof points them at locally built models and
+its own engine settings through this copy. Configs are parsed and written with Triton's own
+protobuf schema (tritonclient's model_config_pb2), so a typo in a key is added, never silently
+lost, and the result is a valid config.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from google.protobuf import text_format
+from tritonclient.grpc import model_config_pb2
+
+
+def read_config(path: Path) -> model_config_pb2.ModelConfig:
+    return text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
+
+
+def parameters(config: model_config_pb2.ModelConfig) -> dict[str, str]:
+    return {key: value.string_value for key, value in config.parameters.items()}
+
+
+def generate(src: Path, dst: Path, overrides: list[str]) -> dict[str, dict[str, str]]:
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    wanted: dict[str, dict[str, str]] = {}
+    for item in overrides:
+        target, _, value = item.partition("=")
+        model, _, key = target.partition(".")
+        if not (model and key and _):
+            raise SystemExit(f"bad override {item!r}: expected MODEL.KEY=VALUE")
+        wanted.setdefault(model, {})[key] = value
+    result = {}
+    for model_dir in sorted(p for p in dst.iterdir() if (p / "config.pbtxt").is_file()):
+        path = model_dir / "config.pbtxt"
+        config = read_config(path)
+        for key, value in wanted.get(model_dir.name, {}).items():
+            config.parameters[key].string_value = value
+        path.write_text(text_format.MessageToString(config))
+        result[model_dir.name] = parameters(config)
+    missing = set(wanted) - set(result)
+    if missing:
+        raise SystemExit(f"no such model in {src}: {', '.join(sorted(missing))}")
+    return result
+
+
+def main() -> None:
+    if len(sys.argv) < 3:
+        raise SystemExit(__doc__)
+    for model, params in generate(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]).items():
+        print(f"[repo] {model}: " + " ".join(f"{k}={v}" for k, v in sorted(params.items())))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""P4: Triton + model.py against the vLLM engine alone, side by side, and the decode roofline.
+
+usage: p4.py --url HOST:GRPC --model llama2 --config REPO/llama2/config.pbtxt
+             [--concurrency 1,16,64] [--max-tokens 256] [--reps 2] [--out p4.json]
+
+One process builds the engine with model.py's own VllmEngine class from the same generated
+config (same model, dtype, max_model_len, gpu_memory_utilization, CUDA graphs, the same prompt
+token ids from model.py's render_prompt and the same SamplingParams from its parse_sampling) and
+drives it directly; the Triton side runs the same prompts and sampling through the project's own client
+(TritonStreamClient), spread over client processes so the client is never the bottleneck. Runs
+alternate engine/Triton per repetition, and the best repetition of each counts. The roofline part
+measures the device's copy bandwidth and single-stream decode against weight bytes per token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import statistics
+import struct
+import sys
+import time
+import uuid
+
+from proof_common import StreamRecord, summarize
+
+SAMPLING = {"temperature": 1.0, "top_p": 1.0, "max_tokens": 256, "ignore_eos": True}
+PROMPT = "stream {i}: the quick brown fox jumps over the lazy dog while a small model streams tokens"
+
+
+# ---- Triton side (client processes) -------------------------------------------------------------
+def triton_worker(url: str, model: str, prompts: list[str], sampling: dict, t_go: float) -> list[dict]:
+    return asyncio.run(_triton_streams(url, model, prompts, sampling, t_go))
+
+
+async def _triton_streams(url: str, model: str, prompts: list[str], sampling: dict, t_go: float) -> list[dict]:
+    from console.core.streaming import TritonStreamClient
+
+    client = TritonStreamClient(url, timeout_s=300)
+    await asyncio.sleep(max(0.0, t_go - time.monotonic()))
+    try:
+        finals = await asyncio.gather(*(client.complete(model, p, sampling) for p in prompts))
+    finally:
+        await client.close()
+    return [StreamRecord(f.t_start, f.t_first, f.t_end, f.output_tokens, f.input_tokens, f.finish_reason).__dict__ for f in finals]
+
+
+def warm_worker(_: int) -> int:
+    import console.core.streaming  # noqa: F401 - import cost outside the timed runs
+
+    return os.getpid()
+
+
+async def run_triton(pool, url: str, model: str, n: int, sampling: dict) -> list[StreamRecord]:
+    prompts = [PROMPT.format(i=i) for i in range(n)]
+    workers = min(8, n)
+    chunks = [prompts[w::workers] for w in range(workers)]
+    t_go = time.monotonic() + 1.0
+    pending = [pool.apply_async(triton_worker, (url, model, chunk, sampling, t_go)) for chunk in chunks]
+    out: list[StreamRecord] = []
+    for job in pending:
+        out += [StreamRecord(**r) for r in await asyncio.to_thread(job.get, 600)]
+    return out
+
+
+# ---- Engine side (this process, model.py's own engine class without Triton) --------------------
+class EngineAlone:
+    """model.py's VllmEngine (same AsyncEngineArgs, same background event loop), driven directly."""
+
+    def __init__(self, config_path: str, backend_dir: str) -> None:
+        import importlib.util
+        import types
+
+        from google.protobuf import text_format
+        from tritonclient.grpc import model_config_pb2
+
+        sys.path.insert(0, backend_dir)  # triton_python_backend_utils.py imports standalone
+        config = text_format.Parse(open(config_path).read(), model_config_pb2.ModelConfig())
+        self.params = {k: v.string_value for k, v in config.parameters.items()}
+        spec = importlib.util.spec_from_file_location("repo_model", os.path.join(os.path.dirname(config_path), "1", "model.py"))
+        self.module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.module)
+        self.settings = self.module.parse_settings({k: {"string_value": v} for k, v in self.params.items()})
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(self.settings["tokenizer"] or self.settings["model"])
+        self._renderer = types.SimpleNamespace(settings=self.settings, tokenizer=tokenizer, name="engine-alone")
+        t0 = time.monotonic()
+        self.vllm = self.module.VllmEngine(self.settings, logger=None)
+        self.start_s = time.monotonic() - t0
+
+    def prompt_ids(self, text: str) -> list[int]:
+        """The token ids model.py would send for this text_input (its own render_prompt)."""
+        return self.module.TritonPythonModel.render_prompt(self._renderer, text)[0]
+
+    def params_for(self, sampling: dict):
+        return self.vllm._params(self.module.parse_sampling(json.dumps(sampling), self.settings))
+
+    async def _one(self, ids: list[int], params) -> StreamRecord:
+        t_start, t_first, tokens, reason = time.monotonic(), None, 0, None
+        async for out in self.vllm.engine.generate({"prompt_token_ids": ids}, params, uuid.uuid4().hex):
+            choice = out.outputs[0]
+            tokens += len(choice.token_ids)
+            if choice.text and t_first is None:
+                t_first = time.monotonic()  # first non-empty text, as TritonStreamClient times it
+            reason = choice.finish_reason or reason
+        return StreamRecord(t_start, t_first, time.monotonic(), tokens, len(ids), reason)
+
+    async def _many(self, prompts: list[list[int]], params) -> list[StreamRecord]:
+        return list(await asyncio.gather(*(self._one(ids, params) for ids in prompts)))
+
+    async def run(self, n: int, sampling: dict) -> list[StreamRecord]:
+        prompts = [self.prompt_ids(PROMPT.format(i=i)) for i in range(n)]
+        future = asyncio.run_coroutine_threadsafe(self._many(prompts, self.params_for(sampling)), self.vllm.loop)
+        return await asyncio.wrap_future(future)
+
+    def shutdown(self) -> None:
+        self.vllm.shutdown()
+
+
+# ---- Roofline -----------------------------------------------------------------------------------
+def copy_bandwidth(gib: int = 2, iters: int = 20) -> float:
+    """Device-to-device copy, bytes read + written per second (torch, CUDA events)."""
+    import torch
+
+    n = gib << 30
+    src = torch.empty(n, dtype=torch.uint8, device="cuda")
+    dst = torch.empty_like(src)
+    for _ in range(3):
+        dst.copy_(src)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(iters):
+        dst.copy_(src)
+    end.record()
+    torch.cuda.synchronize()
+    seconds = start.elapsed_time(end) / 1e3
+    del src, dst
+    torch.cuda.empty_cache()
+    return 2 * n * iters / seconds
+
+
+def weight_bytes(model_dir: str) -> dict:
+    """Bytes a decode step must read: every weight, but only one row of the embedding table."""
+    total, embed = 0, 0
+    for name in sorted(os.listdir(model_dir)):
+        if not name.endswith(".safetensors"):
+            continue
+        with open(os.path.join(model_dir, name), "rb") as fh:
+            header = json.loads(fh.read(struct.unpack("<Q", fh.read(8))[0]))
+        for key, info in header.items():
+            if key == "__metadata__":
+                continue
+            size = info["data_offsets"][1] - info["data_offsets"][0]
+            total += size
+            if key.endswith("embed_tokens.weight"):
+                embed = size
+    cfg = json.load(open(os.path.join(model_dir, "config.json")))
+    hidden, layers = cfg["hidden_size"], cfg["num_hidden_layers"]
+    head_dim = cfg.get("head_dim") or hidden // cfg["num_attention_heads"]
+    kv_per_token = layers * 2 * cfg["num_key_value_heads"] * head_dim * 2
+    return {"all_weights": total, "per_token": total - embed + 2 * hidden, "kv_bytes_per_context_token": kv_per_token}
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
+
+
+async def bench(args) -> dict:
+    result: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    result["copy_bandwidth_Bps"] = copy_bandwidth()
+    print(f"[p4] device copy bandwidth {result['copy_bandwidth_Bps'] / 1e12:.2f} TB/s (read+write)", flush=True)
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(8) as pool:
+        pids = pool.map(warm_worker, range(8))
+        engine = EngineAlone(args.config, args.backend_dir)
+        result["engine_params"] = engine.params
+        result["engine_start_s"] = engine.start_s
+        print(f"[p4] engine alone ready in {result['engine_start_s']:.1f}s; {len(set(pids))} client processes", flush=True)
+        sampling = dict(SAMPLING, max_tokens=args.max_tokens)
+        await engine.run(4, dict(sampling, max_tokens=32))
+        await run_triton(pool, args.url, args.model, 4, dict(sampling, max_tokens=32))
+        rows = []
+        for n in args.concurrency:
+            runs = {"engine": [], "triton": []}
+            for rep in range(args.reps):
+                order = ("engine", "triton") if rep % 2 == 0 else ("triton", "engine")
+                for side in order:
+                    recs = await (engine.run(n, sampling) if side == "engine" else run_triton(pool, args.url, args.model, n, sampling))
+                    runs[side].append(summarize(recs))
+                    s = runs[side][-1]
+                    print(f"[p4] c={n:<3} rep={rep} {side:<6} tokens={s['output_tokens']} in={s['input_tokens']} "
+                          f"{s['output_tok_s']:.0f} tok/s TTFT median {_ms(s['ttft_ms_median'])} p90 {_ms(s['ttft_ms_p90'])} "
+                          f"decode/stream {s['decode_tok_s_median'] or 0:.0f} tok/s finish={s['finish_reasons']}", flush=True)
+            best = {side: max(rs, key=lambda s: s["output_tok_s"]) for side, rs in runs.items()}
+            row = {
+                "concurrency": n, "runs": runs, "best": best,
+                "ratio_output_tok_s": best["triton"]["output_tok_s"] / best["engine"]["output_tok_s"],
+                "ttft_diff_ms_median": best["triton"]["ttft_ms_median"] - best["engine"]["ttft_ms_median"],
+                "same_token_counts": best["triton"]["output_tokens"] == best["engine"]["output_tokens"],
+            }
+            rows.append(row)
+            print(f"[p4] c={n}: Triton/engine output tok/s = {row['ratio_output_tok_s']:.3f}; TTFT +{row['ttft_diff_ms_median']:.1f} ms "
+                  f"(median); same token counts: {row['same_token_counts']}", flush=True)
+        result["side_by_side"] = rows
+
+        # Roofline: single stream, long decode, both paths.
+        wb = weight_bytes(engine.settings["model"])
+        long = dict(sampling, max_tokens=args.roofline_tokens)
+        single = {"engine": [], "triton": []}
+        for _ in range(3):
+            single["engine"].append(summarize(await engine.run(1, long))["decode_tok_s_median"])
+            single["triton"].append(summarize(await run_triton(pool, args.url, args.model, 1, long))["decode_tok_s_median"])
+        context = len(engine.prompt_ids(PROMPT.format(i=0))) + args.roofline_tokens / 2
+        step_bytes = wb["per_token"] + context * wb["kv_bytes_per_context_token"]
+        roof = result["copy_bandwidth_Bps"] / step_bytes
+        result["roofline"] = {
+            "weights": wb, "mean_context_tokens": context, "bytes_per_decode_step": step_bytes,
+            "roofline_tok_s": roof, "decode_tok_s": single,
+            "fraction_engine": statistics.median(single["engine"]) / roof,
+            "fraction_triton": statistics.median(single["triton"]) / roof,
+            "cuda_graphs": not engine.settings["enforce_eager"],
+        }
+        r = result["roofline"]
+        print(f"[p4] roofline: {step_bytes / 1e9:.3f} GB/step at {result['copy_bandwidth_Bps'] / 1e12:.2f} TB/s -> {roof:.0f} tok/s; "
+              f"engine {statistics.median(single['engine']):.0f} tok/s = {r['fraction_engine']:.1%}, "
+              f"Triton {statistics.median(single['triton']):.0f} tok/s = {r['fraction_triton']:.1%} (CUDA graphs: {r['cuda_graphs']})", flush=True)
+        engine.shutdown()
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--model", default="llama2")
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--backend-dir", required=True, help="tritonserver's backends/python (triton_python_backend_utils.py)")
+    ap.add_argument("--concurrency", default="1,16,64")
+    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--roofline-tokens", type=int, default=1024)
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--out", default="p4.json")
+    args = ap.parse_args()
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    result = asyncio.run(bench(args))
+    with open(args.out, "w") as fh:
+        json.dump(result, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
