@@ -24,10 +24,13 @@ unpack() {
 }
 
 # Our model_repository, pointed at the local models; committed configs stay untouched.
+# VARIANT_PY=path/model.py also serves llama2's config with that model.py as llama2_variant (P4 A/B).
 make_repo() {  # $1: llama2 enforce_eager
-  PYTHONPATH=/tmp/cli python3 "$G/make_repo.py" "$SRC/model_repository" $REPO \
+  local clone=()
+  [ -n "${VARIANT_PY:-}" ] && clone=(--clone "llama2_variant=llama2:$VARIANT_PY")
+  PYTHONPATH=/tmp/cli python3 "$G/make_repo.py" "$SRC/model_repository" $REPO "${clone[@]}" \
     llama2.model=$MODELS/llama-1b llama2.engine=vllm llama2.dtype=bfloat16 llama2.max_model_len=8192 \
-    llama2.gpu_memory_utilization=0.3 llama2.enforce_eager="$1" llama2.cuda_visible_devices=0 llama2.max_num_seqs=64 \
+    llama2.gpu_memory_utilization=0.2 llama2.enforce_eager="$1" llama2.cuda_visible_devices=0 llama2.max_num_seqs=64 \
     mistral7b.model=$MODELS/mistral-tiny mistral7b.engine=vllm mistral7b.dtype=bfloat16 mistral7b.max_model_len=2048 \
     mistral7b.max_prompt_tokens=1536 mistral7b.gpu_memory_utilization=0.1 mistral7b.enforce_eager=true \
     mistral7b.cuda_visible_devices=0 mistral7b.max_num_seqs=64
@@ -105,8 +108,10 @@ measure() {
      >> "$OUT/cli.log" 2>&1; echo "bench rc=$?" | tee -a "$OUT/cli.log"
   tail -c 4000 "$OUT/cli.log"
   echo "== P4  ($(since "$t0")s)"
-  (cd "$G" && PYTHONPATH=/tmp/cli:/tmp/site:$SRC timeout 420 python3 p4.py --url localhost:$GRPC --model llama2 \
-     --config $REPO/llama2/config.pbtxt --backend-dir $T/pytriton/tritonserver/backends/python --out "$OUT/p4.json") \
+  local variant=(); [ -d $REPO/llama2_variant ] && variant=(--variant llama2_variant)
+  (cd "$G" && PYTHONPATH=/tmp/cli:/tmp/site:$SRC timeout 420 python3 p4.py --url localhost:$GRPC --model llama2 "${variant[@]}" \
+     --config $REPO/llama2/config.pbtxt --backend-dir $T/pytriton/tritonserver/backends/python \
+     --extra-model $MODELS/llama-1b-7bshape --eager-contrast --out "$OUT/p4.json") \
      > /tmp/p4.log 2>&1; echo "p4 rc=$?"
   grep -E '^\[p4\]' /tmp/p4.log; grep -E 'Error|Traceback' -A3 /tmp/p4.log | tail -20; cp /tmp/p4.log "$OUT/p4.log"
   python3 -c "import urllib.request as u; open('$OUT/metrics.txt','w').write(u.urlopen('http://localhost:$METRICS/metrics').read().decode())"

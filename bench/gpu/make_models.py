@@ -4,6 +4,8 @@ usage: make_models.py OUT_DIR
 
 - ``llama-1b``: LlamaForCausalLM, 1.06B parameters in bf16 (hidden 2048, 24 layers, GQA 32/4),
   served as ``llama2``; big enough that decode is bound by memory bandwidth (the roofline check).
+- ``llama-1b-7bshape``: the same parameter count in Llama-2-7B's layer shapes (5 layers of 4096),
+  for the roofline only: fewer, larger kernels per token.
 - ``mistral-tiny``: MistralForCausalLM, 3.2M parameters, served as ``mistral7b``.
 
 Both share one byte-level BPE tokenizer (1,024 tokens) that adds ``<s>`` like Llama's does, so a
@@ -100,6 +102,9 @@ def main() -> None:
     tok = train_tokenizer()
     build(root, "llama-1b", "llama", dict(hidden_size=2048, intermediate_size=5632, num_hidden_layers=24,
                                            num_attention_heads=32, num_key_value_heads=4), LLAMA_TEMPLATE, tok)
+    # Llama-2-7B's layer shapes (4096 wide, MHA, 11008 MLP), 5 of its 32 layers: 1.02B parameters.
+    build(root, "llama-1b-7bshape", "llama", dict(hidden_size=4096, intermediate_size=11008, num_hidden_layers=5,
+                                                   num_attention_heads=32, num_key_value_heads=32), LLAMA_TEMPLATE, tok)
     build(root, "mistral-tiny", "mistral", dict(hidden_size=256, intermediate_size=688, num_hidden_layers=4,
                                                  num_attention_heads=4, num_key_value_heads=2), MISTRAL_TEMPLATE, tok)
 

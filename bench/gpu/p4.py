@@ -1,15 +1,22 @@
 """P4: Triton + model.py against the vLLM engine alone, side by side, and the decode roofline.
 
-usage: p4.py --url HOST:GRPC --model llama2 --config REPO/llama2/config.pbtxt
+usage: p4.py --url HOST:GRPC --model llama2 --config REPO/llama2/config.pbtxt --backend-dir DIR
+             [--variant NAME ...] [--extra-model DIR ...] [--eager-contrast]
              [--concurrency 1,16,64] [--max-tokens 256] [--reps 2] [--out p4.json]
 
 One process builds the engine with model.py's own VllmEngine class from the same generated
-config (same model, dtype, max_model_len, gpu_memory_utilization, CUDA graphs, the same prompt
-token ids from model.py's render_prompt and the same SamplingParams from its parse_sampling) and
-drives it directly; the Triton side runs the same prompts and sampling through the project's own client
-(TritonStreamClient), spread over client processes so the client is never the bottleneck. Runs
-alternate engine/Triton per repetition, and the best repetition of each counts. The roofline part
-measures the device's copy bandwidth and single-stream decode against weight bytes per token.
+config (same model, dtype, max_model_len, gpu_memory_utilization, CUDA graphs; the prompt token
+ids from model.py's render_prompt and the SamplingParams from its parse_sampling) and drives it
+directly; the Triton side sends the same prompts and sampling through the project's own client
+(TritonStreamClient), spread over client processes so the client is never the bottleneck. Sides
+alternate within each repetition (order rotated), and each side's best repetition counts.
+``--variant`` adds Triton models serving the same config with another model.py (make_repo.py
+--clone). TTFT is the time to the first response that carries a token (on both sides).
+
+Roofline: device copy bandwidth (bytes read + written per second) over the bytes a decode step
+reads (every weight once, one embedding row, the KV cache at the mean context) gives the
+single-stream ceiling; measured single-stream decode tokens/s is set against it, for the served
+model through both paths, and for ``--extra-model`` dirs (and ``--eager-contrast``) engine-only.
 """
 
 from __future__ import annotations
@@ -36,16 +43,28 @@ def triton_worker(url: str, model: str, prompts: list[str], sampling: dict, t_go
     return asyncio.run(_triton_streams(url, model, prompts, sampling, t_go))
 
 
+async def _triton_one(client, model: str, prompt: str, sampling: dict) -> dict:
+    from console.core.streaming import Delta
+
+    t_token = None
+    async for event in client.stream(model, prompt, sampling):
+        if isinstance(event, Delta):
+            if t_token is None and event.tokens:
+                t_token = event.t
+        else:
+            return StreamRecord(event.t_start, t_token, event.t_end, event.output_tokens, event.input_tokens, event.finish_reason).__dict__
+    raise RuntimeError("stream ended without a Final")
+
+
 async def _triton_streams(url: str, model: str, prompts: list[str], sampling: dict, t_go: float) -> list[dict]:
     from console.core.streaming import TritonStreamClient
 
     client = TritonStreamClient(url, timeout_s=300)
     await asyncio.sleep(max(0.0, t_go - time.monotonic()))
     try:
-        finals = await asyncio.gather(*(client.complete(model, p, sampling) for p in prompts))
+        return list(await asyncio.gather(*(_triton_one(client, model, p, sampling) for p in prompts)))
     finally:
         await client.close()
-    return [StreamRecord(f.t_start, f.t_first, f.t_end, f.output_tokens, f.input_tokens, f.finish_reason).__dict__ for f in finals]
 
 
 def warm_worker(_: int) -> int:
@@ -70,16 +89,17 @@ async def run_triton(pool, url: str, model: str, n: int, sampling: dict) -> list
 class EngineAlone:
     """model.py's VllmEngine (same AsyncEngineArgs, same background event loop), driven directly."""
 
-    def __init__(self, config_path: str, backend_dir: str) -> None:
+    def __init__(self, config_path: str, backend_dir: str, **overrides: str) -> None:
         import importlib.util
         import types
 
         from google.protobuf import text_format
         from tritonclient.grpc import model_config_pb2
 
-        sys.path.insert(0, backend_dir)  # triton_python_backend_utils.py imports standalone
+        if backend_dir not in sys.path:
+            sys.path.insert(0, backend_dir)  # triton_python_backend_utils.py imports standalone
         config = text_format.Parse(open(config_path).read(), model_config_pb2.ModelConfig())
-        self.params = {k: v.string_value for k, v in config.parameters.items()}
+        self.params = {k: v.string_value for k, v in config.parameters.items()} | overrides
         spec = importlib.util.spec_from_file_location("repo_model", os.path.join(os.path.dirname(config_path), "1", "model.py"))
         self.module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(self.module)
@@ -88,6 +108,9 @@ class EngineAlone:
 
         tokenizer = AutoTokenizer.from_pretrained(self.settings["tokenizer"] or self.settings["model"])
         self._renderer = types.SimpleNamespace(settings=self.settings, tokenizer=tokenizer, name="engine-alone")
+        import torch
+
+        self.free_before = torch.cuda.mem_get_info()[0]
         t0 = time.monotonic()
         self.vllm = self.module.VllmEngine(self.settings, logger=None)
         self.start_s = time.monotonic() - t0
@@ -100,14 +123,14 @@ class EngineAlone:
         return self.vllm._params(self.module.parse_sampling(json.dumps(sampling), self.settings))
 
     async def _one(self, ids: list[int], params) -> StreamRecord:
-        t_start, t_first, tokens, reason = time.monotonic(), None, 0, None
+        t_start, t_token, tokens, reason = time.monotonic(), None, 0, None
         async for out in self.vllm.engine.generate({"prompt_token_ids": ids}, params, uuid.uuid4().hex):
             choice = out.outputs[0]
+            if choice.token_ids and t_token is None:
+                t_token = time.monotonic()
             tokens += len(choice.token_ids)
-            if choice.text and t_first is None:
-                t_first = time.monotonic()  # first non-empty text, as TritonStreamClient times it
             reason = choice.finish_reason or reason
-        return StreamRecord(t_start, t_first, time.monotonic(), tokens, len(ids), reason)
+        return StreamRecord(t_start, t_token, time.monotonic(), tokens, len(ids), reason)
 
     async def _many(self, prompts: list[list[int]], params) -> list[StreamRecord]:
         return list(await asyncio.gather(*(self._one(ids, params) for ids in prompts)))
@@ -119,6 +142,11 @@ class EngineAlone:
 
     def shutdown(self) -> None:
         self.vllm.shutdown()
+        import torch
+
+        deadline = time.monotonic() + 30  # the engine core process frees its GPU memory as it exits
+        while time.monotonic() < deadline and torch.cuda.mem_get_info()[0] < self.free_before - (1 << 30):
+            time.sleep(0.5)
 
 
 # ---- Roofline -----------------------------------------------------------------------------------
@@ -162,72 +190,91 @@ def weight_bytes(model_dir: str) -> dict:
     hidden, layers = cfg["hidden_size"], cfg["num_hidden_layers"]
     head_dim = cfg.get("head_dim") or hidden // cfg["num_attention_heads"]
     kv_per_token = layers * 2 * cfg["num_key_value_heads"] * head_dim * 2
-    return {"all_weights": total, "per_token": total - embed + 2 * hidden, "kv_bytes_per_context_token": kv_per_token}
+    return {"all_weights": total, "per_token": total - embed + 2 * hidden, "kv_bytes_per_context_token": kv_per_token,
+            "layers": layers, "hidden": hidden}
+
+
+def roofline(engine: EngineAlone, bandwidth: float, tokens: int, decode: dict[str, list[float]]) -> dict:
+    wb = weight_bytes(engine.settings["model"])
+    context = len(engine.prompt_ids(PROMPT.format(i=0))) + tokens / 2
+    step_bytes = wb["per_token"] + context * wb["kv_bytes_per_context_token"]
+    roof = bandwidth / step_bytes
+    out = {"model": engine.settings["model"], "cuda_graphs": not engine.settings["enforce_eager"], "weights": wb,
+           "mean_context_tokens": context, "bytes_per_decode_step": step_bytes, "roofline_tok_s": roof, "decode_tok_s": decode}
+    for side, values in decode.items():
+        out[f"fraction_{side}"] = statistics.median(values) / roof
+    shown = ", ".join(f"{side} {statistics.median(v):.0f} tok/s = {out[f'fraction_{side}']:.1%}" for side, v in decode.items())
+    print(f"[p4] roofline {os.path.basename(engine.settings['model'])} (CUDA graphs: {out['cuda_graphs']}): "
+          f"{step_bytes / 1e9:.3f} GB/step at {bandwidth / 1e12:.2f} TB/s -> {roof:.0f} tok/s; {shown}", flush=True)
+    return out
 
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
+async def side_by_side(engine: EngineAlone, pool, args, sampling: dict) -> list[dict]:
+    sides = ["engine", args.model, *args.variant]
+    rows = []
+    for n in args.concurrency:
+        runs: dict[str, list[dict]] = {side: [] for side in sides}
+        for rep in range(args.reps):
+            for side in sides[rep % len(sides):] + sides[:rep % len(sides)]:
+                recs = await (engine.run(n, sampling) if side == "engine" else run_triton(pool, args.url, side, n, sampling))
+                s = summarize(recs)
+                runs[side].append(s)
+                print(f"[p4] c={n:<3} rep={rep} {side:<12} tokens={s['output_tokens']} in={s['input_tokens']} "
+                      f"{s['output_tok_s']:.0f} tok/s TTFT median {_ms(s['ttft_ms_median'])} p90 {_ms(s['ttft_ms_p90'])} "
+                      f"decode/stream {s['decode_tok_s_median'] or 0:.0f} tok/s finish={s['finish_reasons']}", flush=True)
+        best = {side: max(rs, key=lambda s: s["output_tok_s"]) for side, rs in runs.items()}
+        row = {"concurrency": n, "runs": runs, "best": best, "vs_engine": {}}
+        for side in sides[1:]:
+            row["vs_engine"][side] = {
+                "ratio_output_tok_s": best[side]["output_tok_s"] / best["engine"]["output_tok_s"],
+                "ttft_diff_ms_median": best[side]["ttft_ms_median"] - best["engine"]["ttft_ms_median"],
+                "same_token_counts": best[side]["output_tokens"] == best["engine"]["output_tokens"]
+                and best[side]["input_tokens"] == best["engine"]["input_tokens"],
+            }
+            v = row["vs_engine"][side]
+            print(f"[p4] c={n}: {side}/engine output tok/s = {v['ratio_output_tok_s']:.3f}; TTFT {v['ttft_diff_ms_median']:+.1f} ms "
+                  f"(median); same token counts: {v['same_token_counts']}", flush=True)
+        rows.append(row)
+    return rows
+
+
 async def bench(args) -> dict:
-    result: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    result["copy_bandwidth_Bps"] = copy_bandwidth()
-    print(f"[p4] device copy bandwidth {result['copy_bandwidth_Bps'] / 1e12:.2f} TB/s (read+write)", flush=True)
+    result: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "args": vars(args)}
+    bandwidth = result["copy_bandwidth_Bps"] = copy_bandwidth()
+    print(f"[p4] device copy bandwidth {bandwidth / 1e12:.2f} TB/s (read+write)", flush=True)
+    sampling = dict(SAMPLING, max_tokens=args.max_tokens)
+    long = dict(sampling, max_tokens=args.roofline_tokens)
     ctx = mp.get_context("spawn")
     with ctx.Pool(8) as pool:
         pids = pool.map(warm_worker, range(8))
         engine = EngineAlone(args.config, args.backend_dir)
-        result["engine_params"] = engine.params
-        result["engine_start_s"] = engine.start_s
-        print(f"[p4] engine alone ready in {result['engine_start_s']:.1f}s; {len(set(pids))} client processes", flush=True)
-        sampling = dict(SAMPLING, max_tokens=args.max_tokens)
+        result["engine_params"], result["engine_start_s"] = engine.params, engine.start_s
+        print(f"[p4] engine alone ready in {engine.start_s:.1f}s; {len(set(pids))} client processes", flush=True)
         await engine.run(4, dict(sampling, max_tokens=32))
-        await run_triton(pool, args.url, args.model, 4, dict(sampling, max_tokens=32))
-        rows = []
-        for n in args.concurrency:
-            runs = {"engine": [], "triton": []}
-            for rep in range(args.reps):
-                order = ("engine", "triton") if rep % 2 == 0 else ("triton", "engine")
-                for side in order:
-                    recs = await (engine.run(n, sampling) if side == "engine" else run_triton(pool, args.url, args.model, n, sampling))
-                    runs[side].append(summarize(recs))
-                    s = runs[side][-1]
-                    print(f"[p4] c={n:<3} rep={rep} {side:<6} tokens={s['output_tokens']} in={s['input_tokens']} "
-                          f"{s['output_tok_s']:.0f} tok/s TTFT median {_ms(s['ttft_ms_median'])} p90 {_ms(s['ttft_ms_p90'])} "
-                          f"decode/stream {s['decode_tok_s_median'] or 0:.0f} tok/s finish={s['finish_reasons']}", flush=True)
-            best = {side: max(rs, key=lambda s: s["output_tok_s"]) for side, rs in runs.items()}
-            row = {
-                "concurrency": n, "runs": runs, "best": best,
-                "ratio_output_tok_s": best["triton"]["output_tok_s"] / best["engine"]["output_tok_s"],
-                "ttft_diff_ms_median": best["triton"]["ttft_ms_median"] - best["engine"]["ttft_ms_median"],
-                "same_token_counts": best["triton"]["output_tokens"] == best["engine"]["output_tokens"],
-            }
-            rows.append(row)
-            print(f"[p4] c={n}: Triton/engine output tok/s = {row['ratio_output_tok_s']:.3f}; TTFT +{row['ttft_diff_ms_median']:.1f} ms "
-                  f"(median); same token counts: {row['same_token_counts']}", flush=True)
-        result["side_by_side"] = rows
+        for side in [args.model, *args.variant]:
+            await run_triton(pool, args.url, side, 4, dict(sampling, max_tokens=32))
+        result["side_by_side"] = await side_by_side(engine, pool, args, sampling)
 
-        # Roofline: single stream, long decode, both paths.
-        wb = weight_bytes(engine.settings["model"])
-        long = dict(sampling, max_tokens=args.roofline_tokens)
-        single = {"engine": [], "triton": []}
+        decode: dict[str, list[float]] = {side: [] for side in ["engine", args.model, *args.variant]}
         for _ in range(3):
-            single["engine"].append(summarize(await engine.run(1, long))["decode_tok_s_median"])
-            single["triton"].append(summarize(await run_triton(pool, args.url, args.model, 1, long))["decode_tok_s_median"])
-        context = len(engine.prompt_ids(PROMPT.format(i=0))) + args.roofline_tokens / 2
-        step_bytes = wb["per_token"] + context * wb["kv_bytes_per_context_token"]
-        roof = result["copy_bandwidth_Bps"] / step_bytes
-        result["roofline"] = {
-            "weights": wb, "mean_context_tokens": context, "bytes_per_decode_step": step_bytes,
-            "roofline_tok_s": roof, "decode_tok_s": single,
-            "fraction_engine": statistics.median(single["engine"]) / roof,
-            "fraction_triton": statistics.median(single["triton"]) / roof,
-            "cuda_graphs": not engine.settings["enforce_eager"],
-        }
-        r = result["roofline"]
-        print(f"[p4] roofline: {step_bytes / 1e9:.3f} GB/step at {result['copy_bandwidth_Bps'] / 1e12:.2f} TB/s -> {roof:.0f} tok/s; "
-              f"engine {statistics.median(single['engine']):.0f} tok/s = {r['fraction_engine']:.1%}, "
-              f"Triton {statistics.median(single['triton']):.0f} tok/s = {r['fraction_triton']:.1%} (CUDA graphs: {r['cuda_graphs']})", flush=True)
+            for side in decode:
+                recs = await (engine.run(1, long) if side == "engine" else run_triton(pool, args.url, side, 1, long))
+                decode[side].append(summarize(recs)["decode_tok_s_median"])
+        result["roofline"] = [roofline(engine, bandwidth, args.roofline_tokens, decode)]
+        engine.shutdown()
+
+    contrasts = [({"enforce_eager": "true"}, "eager")] if args.eager_contrast else []
+    contrasts += [({"model": d}, os.path.basename(d)) for d in args.extra_model]
+    for overrides, label in contrasts:
+        engine = EngineAlone(args.config, args.backend_dir, **overrides)
+        print(f"[p4] engine alone ({label}) ready in {engine.start_s:.1f}s", flush=True)
+        await engine.run(1, dict(sampling, max_tokens=32))
+        values = [summarize(await engine.run(1, long))["decode_tok_s_median"] for _ in range(3)]
+        result["roofline"].append(roofline(engine, bandwidth, args.roofline_tokens, {"engine": values}))
         engine.shutdown()
     return result
 
@@ -238,6 +285,9 @@ def main() -> int:
     ap.add_argument("--model", default="llama2")
     ap.add_argument("--config", required=True)
     ap.add_argument("--backend-dir", required=True, help="tritonserver's backends/python (triton_python_backend_utils.py)")
+    ap.add_argument("--variant", action="append", default=[], help="another Triton model serving the same config")
+    ap.add_argument("--extra-model", action="append", default=[], help="model dir for an engine-only roofline run")
+    ap.add_argument("--eager-contrast", action="store_true", help="also the served model without CUDA graphs (engine only)")
     ap.add_argument("--concurrency", default="1,16,64")
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--roofline-tokens", type=int, default=1024)
