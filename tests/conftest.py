@@ -113,3 +113,19 @@ def local_stack(triton_server_factory, tmp_path_factory):
     names = stack_mod.generate_repository(repo)
     server = triton_server_factory(repo, name="local-stack", timeout=600)
     return stack_mod.LocalStack(server=server, models=names, repository=repo, ready_s=server.wait_ready(timeout=5))
+
+
+# ----- issue 3: the pacer test model (bench/models/pacer) -----------------------------------
+PACER_MODELS = {
+    "pacer-a": {"tokens_per_second": 400, "ttft_ms": 20, "max_tokens": 24},
+    "pacer-b": {"tokens_per_second": 200, "ttft_ms": 40, "max_tokens": 16},
+}
+
+
+@pytest.fixture(scope="session")
+def pacer_server(triton_server_factory, tmp_path_factory) -> TritonServer:
+    """A real tritonserver with two pacer entries (fixed text, fixed rate): one per chat pane."""
+    from bench.pacer import make_repository
+
+    repo = make_repository(tmp_path_factory.mktemp("pacer-repo"), PACER_MODELS)
+    return triton_server_factory(repo, name="pacer")

@@ -177,9 +177,15 @@ class TritonStreamClient:
             self._client = grpcclient.InferenceServerClient(self.url)
         return self._client
 
-    async def stream(self, model: str, prompt: str | list[dict], sampling: dict | None = None) -> AsyncIterator[Delta | Final]:
-        """Yield :class:`Delta` events, then exactly one :class:`Final`; raise :class:`StreamError`."""
-        request = stream_request(model, build_inputs(prompt, sampling))
+    async def stream(
+        self, model: str, prompt: str | list[dict], sampling: dict | None = None, *, stream: bool = True
+    ) -> AsyncIterator[Delta | Final]:
+        """Yield :class:`Delta` events, then exactly one :class:`Final`; raise :class:`StreamError`.
+
+        ``stream=False`` asks the model for the whole answer in one response (the batch client's
+        ``--no-stream``); the events are the same, TTFT then equals the end-to-end latency.
+        """
+        request = stream_request(model, build_inputs(prompt, sampling, stream=stream))
 
         async def requests() -> AsyncIterator[Any]:
             yield request  # one request, then half-close: Triton ends the stream after its final response
