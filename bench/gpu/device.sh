@@ -101,11 +101,15 @@ measure() {
      --model llama2=$MODELS/llama-1b --model mistral7b=$MODELS/mistral-tiny --server-log $LOG --out "$OUT/checks.json") 2>&1 \
      | grep -vE 'Task exception|^Traceback|^  File|^    ' | cut -c1-1200
   echo "== triton-console chat / bench  ($(since "$t0")s)"
-  printf 'What is paged attention?\nSay hello in French.\nName three GPUs.\n' > /tmp/prompts.txt
-  (cd "$SRC" && PYTHONPATH=$cli timeout 120 python3 -m console --url localhost:$GRPC chat --model llama2 --model mistral7b \
-     --prompts /tmp/prompts.txt) > "$OUT/cli.log" 2>&1; echo "chat rc=$?" | tee -a "$OUT/cli.log"
-  (cd "$SRC" && PYTHONPATH=$cli timeout 180 python3 -m console --url localhost:$GRPC bench --model llama2 --concurrency 1,16,64) \
-     >> "$OUT/cli.log" 2>&1; echo "bench rc=$?" | tee -a "$OUT/cli.log"
+  printf 'What is paged attention?\nSay hello in French.\nName three GPUs.\nWrite a haiku about tokens.\n' > /tmp/prompts.txt
+  for m in llama2 mistral7b; do
+    (cd /tmp && XDG_DATA_HOME=/tmp/xdg PYTHONPATH=$cli timeout 120 python3 -m console chat --url localhost:$GRPC --model-name $m \
+       --input-prompts /tmp/prompts.txt --results-file /tmp/chat_$m.txt --max-tokens 64) >> "$OUT/cli.log" 2>&1
+    echo "chat $m rc=$?" >> "$OUT/cli.log"; head -c 1500 /tmp/chat_$m.txt >> "$OUT/cli.log"
+  done
+  (cd /tmp && XDG_DATA_HOME=/tmp/xdg PYTHONPATH=$cli timeout 240 python3 -m console bench --url localhost:$GRPC --model llama2 \
+     --model mistral7b --concurrency 1,16,64 --max-tokens 128 --no-plot --output /tmp/bench.json) >> "$OUT/cli.log" 2>&1
+  echo "bench rc=$?" >> "$OUT/cli.log"
   tail -c 4000 "$OUT/cli.log"
   echo "== P4  ($(since "$t0")s)"
   local variant=(); [ -d $REPO/llama2_variant ] && variant=(--variant llama2_variant)

@@ -9,7 +9,7 @@ config (same model, dtype, max_model_len, gpu_memory_utilization, CUDA graphs; t
 ids from model.py's render_prompt and the SamplingParams from its parse_sampling) and drives it
 directly; the Triton side sends the same prompts and sampling through the project's own client
 (TritonStreamClient), spread over client processes so the client is never the bottleneck. Sides
-alternate within each repetition (order rotated), and each side's best repetition counts.
+alternate within each repetition (order rotated); ratios are of each side's median repetition.
 ``--variant`` adds Triton models serving the same config with another model.py (make_repo.py
 --clone). TTFT is the time to the first response that carries a token (on both sides).
 
@@ -213,31 +213,50 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-async def side_by_side(engine: EngineAlone, pool, args, sampling: dict) -> list[dict]:
+def cpu_snapshot(into: dict, key: str, delay: float = 2.0) -> None:
+    """`top` once, a moment into a run: which processes hold the CPUs while tokens stream."""
+    import subprocess
+    import threading
+
+    def take() -> None:
+        out = subprocess.run(["top", "-b", "-n", "1", "-w", "200"], capture_output=True, text=True, timeout=20).stdout
+        into[key] = "\n".join(out.splitlines()[:28])
+
+    threading.Timer(delay, take).start()
+
+
+async def side_by_side(engine: EngineAlone, pool, args, sampling: dict, snapshots: dict) -> list[dict]:
     sides = ["engine", args.model, *args.variant]
     rows = []
     for n in args.concurrency:
         runs: dict[str, list[dict]] = {side: [] for side in sides}
         for rep in range(args.reps):
             for side in sides[rep % len(sides):] + sides[:rep % len(sides)]:
+                if rep == 0 and n == max(args.concurrency):
+                    cpu_snapshot(snapshots, f"{side} c={n}")
                 recs = await (engine.run(n, sampling) if side == "engine" else run_triton(pool, args.url, side, n, sampling))
                 s = summarize(recs)
                 runs[side].append(s)
                 print(f"[p4] c={n:<3} rep={rep} {side:<12} tokens={s['output_tokens']} in={s['input_tokens']} "
                       f"{s['output_tok_s']:.0f} tok/s TTFT median {_ms(s['ttft_ms_median'])} p90 {_ms(s['ttft_ms_p90'])} "
                       f"decode/stream {s['decode_tok_s_median'] or 0:.0f} tok/s finish={s['finish_reasons']}", flush=True)
-        best = {side: max(rs, key=lambda s: s["output_tok_s"]) for side, rs in runs.items()}
-        row = {"concurrency": n, "runs": runs, "best": best, "vs_engine": {}}
+        # Each side's median over repetitions (and its best, for the spread).
+        med = {side: {"output_tok_s": statistics.median(r["output_tok_s"] for r in rs),
+                      "ttft_ms": statistics.median(r["ttft_ms_median"] for r in rs)} for side, rs in runs.items()}
+        best = {side: max(r["output_tok_s"] for r in rs) for side, rs in runs.items()}
+        row = {"concurrency": n, "runs": runs, "median": med, "vs_engine": {}}
         for side in sides[1:]:
             row["vs_engine"][side] = {
-                "ratio_output_tok_s": best[side]["output_tok_s"] / best["engine"]["output_tok_s"],
-                "ttft_diff_ms_median": best[side]["ttft_ms_median"] - best["engine"]["ttft_ms_median"],
-                "same_token_counts": best[side]["output_tokens"] == best["engine"]["output_tokens"]
-                and best[side]["input_tokens"] == best["engine"]["input_tokens"],
+                "ratio_output_tok_s": med[side]["output_tok_s"] / med["engine"]["output_tok_s"],
+                "ratio_best_output_tok_s": best[side] / best["engine"],
+                "ttft_diff_ms": med[side]["ttft_ms"] - med["engine"]["ttft_ms"],
+                "same_token_counts": all(r["output_tokens"] == runs["engine"][0]["output_tokens"]
+                                         and r["input_tokens"] == runs["engine"][0]["input_tokens"] for r in runs[side]),
             }
             v = row["vs_engine"][side]
-            print(f"[p4] c={n}: {side}/engine output tok/s = {v['ratio_output_tok_s']:.3f}; TTFT {v['ttft_diff_ms_median']:+.1f} ms "
-                  f"(median); same token counts: {v['same_token_counts']}", flush=True)
+            print(f"[p4] c={n}: {side}/engine output tok/s = {v['ratio_output_tok_s']:.3f} (medians of {args.reps}; best/best "
+                  f"{v['ratio_best_output_tok_s']:.3f}); TTFT {med[side]['ttft_ms']:.1f} vs {med['engine']['ttft_ms']:.1f} ms "
+                  f"({v['ttft_diff_ms']:+.1f}); same token counts: {v['same_token_counts']}", flush=True)
         rows.append(row)
     return rows
 
@@ -257,7 +276,8 @@ async def bench(args) -> dict:
         await engine.run(4, dict(sampling, max_tokens=32))
         for side in [args.model, *args.variant]:
             await run_triton(pool, args.url, side, 4, dict(sampling, max_tokens=32))
-        result["side_by_side"] = await side_by_side(engine, pool, args, sampling)
+        snapshots = result["cpu_top"] = {}
+        result["side_by_side"] = await side_by_side(engine, pool, args, sampling, snapshots)
 
         decode: dict[str, list[float]] = {side: [] for side in ["engine", args.model, *args.variant]}
         for _ in range(3):
@@ -265,6 +285,7 @@ async def bench(args) -> dict:
                 recs = await (engine.run(1, long) if side == "engine" else run_triton(pool, args.url, side, 1, long))
                 decode[side].append(summarize(recs)["decode_tok_s_median"])
         result["roofline"] = [roofline(engine, bandwidth, args.roofline_tokens, decode)]
+        served = engine.settings["model"]
         engine.shutdown()
 
     contrasts = [({"enforce_eager": "true"}, "eager")] if args.eager_contrast else []
@@ -276,6 +297,19 @@ async def bench(args) -> dict:
         values = [summarize(await engine.run(1, long))["decode_tok_s_median"] for _ in range(3)]
         result["roofline"].append(roofline(engine, bandwidth, args.roofline_tokens, {"engine": values}))
         engine.shutdown()
+
+    from gpu_floor import launch_us, matmul_step
+
+    floor = result["gpu_floor"] = {"launch_us": launch_us(), "nproc": os.cpu_count(), "matmul_step": []}
+    print(f"[p4] host: {floor['nproc']} CPUs; one tiny kernel launch takes {floor['launch_us']:.1f} us", flush=True)
+    for model_dir in [served, *args.extra_model]:
+        m = matmul_step(model_dir)
+        m["fraction_of_copy_bandwidth"] = m["bytes_per_s"] / bandwidth
+        floor["matmul_step"].append(m)
+        print(f"[p4] GPU floor {os.path.basename(model_dir)}: all linear weights in one CUDA graph {m['step_ms']:.3f} ms/token "
+              f"({m['tok_s']:.0f} tok/s, {m['fraction_of_copy_bandwidth']:.1%} of copy bandwidth)", flush=True)
+    for key, text in snapshots.items():
+        print(f"[p4] top during {key}:\n{text}", flush=True)
     return result
 
 
@@ -291,7 +325,7 @@ def main() -> int:
     ap.add_argument("--concurrency", default="1,16,64")
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--roofline-tokens", type=int, default=1024)
-    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--out", default="p4.json")
     args = ap.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
