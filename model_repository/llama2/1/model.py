@@ -579,6 +579,8 @@ class VllmEngine:
                 if piece.finish_reason:
                     reason = "cancelled" if piece.finish_reason == "abort" else piece.finish_reason
             job.finish(reason or ("cancelled" if job.cancelled() else "stop"))
+        except asyncio.CancelledError:  # an aborted request may end its generator this way
+            job.finish("cancelled")
         except Exception as exc:  # noqa: BLE001 - reported to the client, the model keeps serving
             self.logger.log_error(f"generation failed: {exc!r}")
             job.fail(f"generation failed: {exc}")
