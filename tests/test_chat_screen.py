@@ -97,8 +97,7 @@ async def test_escape_cancels_both_streams_on_the_server(pacer_server):
         await send(pilot, app, "a very long answer please")
         assert await wait_for(pilot, lambda: all(len(pane_markdown(app, p)) > 20 for p in "AB"), TIMEOUT)
         await pilot.press("escape")
-        ok = await answered(pilot, app, 1)
-        assert ok, (screen.session.exchanges[0].answers.keys(), {k: w.state for k, w in screen.pane_workers.items()}, app.focused)
+        assert await answered(pilot, app, 1)
         for pane_id in "AB":
             answer = screen.session.exchanges[0].answers[pane_id]
             assert answer.stopped and answer.completion.finish_reason == "cancelled"
@@ -156,7 +155,7 @@ async def test_server_down_then_back(triton_server_factory, tmp_path):
             assert await answered(pilot, app, 2)
             for pane_id in "AB":
                 failed = app.screen.session.exchanges[1].answers[pane_id].completion
-                assert not failed.ok and failed.error_kind == "unavailable"
+                assert not failed.ok and failed.error_kind in ("unavailable", "broken"), failed.error
             server = TritonServer(repo, ports, log_file=tmp_path / "triton2.log", extra_args=["--exit-timeout-secs=5"])
             server.start()
             server.wait_ready(300)
@@ -203,3 +202,28 @@ async def test_mark_export_and_reopen(pacer_server):
         await send(pilot, app, "continue")
         assert await answered(pilot, app, 2)
         assert len(screen.session.messages("A", 1)) == 3
+
+
+async def test_pane_follows_output_only_while_the_reader_is_at_the_bottom(pacer_server):
+    app = chat_app(pacer_server.grpc_url)
+    async with app.run_test(size=(140, 30)) as pilot:
+        assert await models_loaded(pilot, app)
+        screen = app.screen
+        from console.core.completion import Sampling
+
+        screen.session.shared = Sampling(max_tokens=200_000)
+        await send(pilot, app, "stream a lot")
+        log = screen.query_one("#log-A")
+        assert await wait_for(pilot, lambda: log.max_scroll_y > 10, TIMEOUT)
+        assert await wait_for(pilot, lambda: log.scroll_y >= log.max_scroll_y - 1)  # following
+        log.focus()
+        await pilot.press("pageup", "pageup")
+        height = log.max_scroll_y
+        assert await wait_for(pilot, lambda: log.max_scroll_y > height + 5, TIMEOUT)
+        assert log.scroll_y < log.max_scroll_y - 5  # the reader scrolled up: the pane stays put
+        await pilot.press("end")
+        height = log.max_scroll_y
+        assert await wait_for(pilot, lambda: log.max_scroll_y > height + 5, TIMEOUT)
+        assert await wait_for(pilot, lambda: log.scroll_y >= log.max_scroll_y - 1)  # following again
+        await pilot.press("escape")
+        assert await answered(pilot, app, 1)

@@ -60,6 +60,7 @@ class ChatScreen(Screen):
         Binding("s", "sampling", "Sampling"),
         Binding("o", "override", "Pane sampling"),
         Binding("i", "focus_prompt", "Prompt"),
+        Binding("enter", "focus_prompt", "Prompt", show=False),
     ]
 
     def __init__(self) -> None:
@@ -88,7 +89,9 @@ class ChatScreen(Screen):
         for pane_id, model in zip(PANES, (a, b)):
             self.pane(pane_id).set_models(configured, model)
         self.update_status()
-        self.query_one("#chat-prompt", Input).focus()
+        # Focus starts on a pane, not the prompt box: the app's digit keys keep switching places
+        # (k9s style); `i` or Enter goes to the prompt.
+        self.pane("A").log_view.focus()
         self.set_interval(STATS_REFRESH_S, self.refresh_live_stats)
         self.load_models()
 
@@ -358,7 +361,7 @@ class ChatScreen(Screen):
 
         self.app.push_screen(OpenTranscriptScreen(transcripts.list_transcripts()), done)
 
-    async def reopen(self, path) -> None:  # noqa: ANN001 - a Path
+    async def reopen(self, path, announce: bool = True) -> None:  # noqa: ANN001 - a Path
         try:
             session = transcripts.load(path)
         except transcripts.TranscriptError as exc:
@@ -366,7 +369,8 @@ class ChatScreen(Screen):
             return
         session.url = self.app.config.triton.url
         await self.show_session(session)
-        self.notify(f"Reopened {session.id}: {len(session.exchanges)} exchanges; new prompts continue it.")
+        if announce:
+            self.notify(f"Reopened {session.id}: {len(session.exchanges)} exchanges; new prompts continue it.")
 
     async def show_session(self, session: ChatSession) -> None:
         self.session = session

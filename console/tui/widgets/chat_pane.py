@@ -2,8 +2,9 @@
 
 The pane renders; it never talks to a server. The chat screen's worker feeds it text through
 the :class:`~textual.widgets.markdown.MarkdownStream` that :meth:`ChatPane.begin_answer`
-returns. The log is anchored to the bottom: it follows new output only while the reader is at
-the bottom, and picks up following again when they scroll back down.
+returns. The log is anchored to the bottom (Textual's ``anchor()``): it follows new output
+only while the reader is at the bottom, picks up following again when they scroll back down,
+and, like a messenger, keeps a short conversation sitting at the bottom of the pane.
 """
 
 from __future__ import annotations
