@@ -33,9 +33,9 @@ def generate(src: Path, dst: Path, overrides: list[str], clones: list[str] = ())
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     wanted: dict[str, dict[str, str]] = {}
     for item in overrides:
-        target, _, value = item.partition("=")
-        model, _, key = target.partition(".")
-        if not (model and key and _):
+        target, eq, value = item.partition("=")
+        model, dot, key = target.partition(".")
+        if not (model and key and dot and eq):
             raise SystemExit(f"bad override {item!r}: expected MODEL.KEY=VALUE")
         wanted.setdefault(model, {})[key] = value
     for clone in clones:

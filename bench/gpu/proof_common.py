@@ -19,9 +19,10 @@ def metric(text: str, name: str, **labels: str) -> float | None:
     from prometheus_client.parser import text_string_to_metric_families
 
     found = None
+    names = {name, name + "_total"}  # the parser names counter samples *_total even when the page does not
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name != name:
+            if sample.name not in names:
                 continue
             if all(sample.labels.get(k) == v for k, v in labels.items()):
                 found = (found or 0.0) + sample.value
