@@ -2,7 +2,8 @@
 # The GPU proof, on the lent GPU machine (see docs/benchmarks.md, "GPU proof").
 #   bash bench/gpu/device.sh setup    unpack the carried bundle, build the models, start tritonserver
 #                                     with our model_repository on vLLM (left running, setsid)
-#   bash bench/gpu/device.sh measure  behaviour checks, triton-console chat/bench, P4, /metrics; stops it
+#   bash bench/gpu/device.sh measure  behaviour checks, triton-console chat and bench
+#   bash bench/gpu/device.sh p4       P4 (side by side with the engine alone, roofline), /metrics; stops it
 # Needs the bundle parts in $PARTS (default /tmp/p; bench/gpu/prep.sh makes them). Results in $OUT.
 set -o pipefail
 G=$(cd "$(dirname "$0")" && pwd); SRC=$(cd "$G/../.." && pwd)
@@ -111,9 +112,14 @@ measure() {
      --model mistral7b --concurrency 1,16,64 --max-tokens 128 --no-plot --output /tmp/bench.json) >> "$OUT/cli.log" 2>&1
   echo "bench rc=$?" >> "$OUT/cli.log"
   tail -c 4000 "$OUT/cli.log"
-  echo "== P4  ($(since "$t0")s)"
+  echo "[measure] total $(since "$t0")s"
+}
+
+p4() {
+  . $ENVF || exit 1
+  local t0; t0=$(now)
   local variant=(); [ -d $REPO/llama2_variant ] && variant=(--variant llama2_variant)
-  (cd "$G" && PYTHONPATH=/tmp/cli:/tmp/site:$SRC timeout 420 python3 p4.py --url localhost:$GRPC --model llama2 "${variant[@]}" \
+  (cd "$G" && PYTHONPATH=/tmp/cli:/tmp/site:$SRC timeout 560 python3 p4.py --url localhost:$GRPC --model llama2 "${variant[@]}" \
      --config $REPO/llama2/config.pbtxt --backend-dir $T/pytriton/tritonserver/backends/python \
      --extra-model $MODELS/llama-1b-7bshape --eager-contrast --out "$OUT/p4.json") \
      > /tmp/p4.log 2>&1; echo "p4 rc=$?"
@@ -122,12 +128,13 @@ measure() {
   echo "[measure] metric families: $(grep -c '^# TYPE' "$OUT/metrics.txt"); vllm lines: $(grep -c '^vllm:' "$OUT/metrics.txt")"
   kill -INT "$PID"; for _ in $(seq 30); do kill -0 "$PID" 2>/dev/null || break; sleep 1; done; kill -9 "$PID" 2>/dev/null
   cp $LOG "$OUT/tritonserver.log"
-  echo "[measure] total $(since "$t0")s"
+  echo "[p4] total $(since "$t0")s"
 }
 
 case "$1" in
   setup) setup ;;
   serve) serve ;;
   measure) measure ;;
-  *) echo "usage: $0 setup|measure"; exit 2 ;;
+  p4) p4 ;;
+  *) echo "usage: $0 setup|serve|measure|p4"; exit 2 ;;
 esac

@@ -294,8 +294,9 @@ async def bench(args) -> dict:
         engine = EngineAlone(args.config, args.backend_dir, **overrides)
         print(f"[p4] engine alone ({label}) ready in {engine.start_s:.1f}s", flush=True)
         await engine.run(1, dict(sampling, max_tokens=32))
-        values = [summarize(await engine.run(1, long))["decode_tok_s_median"] for _ in range(3)]
-        result["roofline"].append(roofline(engine, bandwidth, args.roofline_tokens, {"engine": values}))
+        short = dict(sampling, max_tokens=args.contrast_tokens)
+        values = [summarize(await engine.run(1, short))["decode_tok_s_median"] for _ in range(2)]
+        result["roofline"].append(roofline(engine, bandwidth, args.contrast_tokens, {"engine": values}))
         engine.shutdown()
 
     from gpu_floor import launch_us, matmul_step
@@ -309,7 +310,7 @@ async def bench(args) -> dict:
         print(f"[p4] GPU floor {os.path.basename(model_dir)}: all linear weights in one CUDA graph {m['step_ms']:.3f} ms/token "
               f"({m['tok_s']:.0f} tok/s, {m['fraction_of_copy_bandwidth']:.1%} of copy bandwidth)", flush=True)
     for key, text in snapshots.items():
-        print(f"[p4] top during {key}:\n{text}", flush=True)
+        print(f"[p4] top during {key}:\n" + "\n".join(f"[p4] | {line}" for line in text.splitlines()), flush=True)
     return result
 
 
@@ -325,6 +326,7 @@ def main() -> int:
     ap.add_argument("--concurrency", default="1,16,64")
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--roofline-tokens", type=int, default=1024)
+    ap.add_argument("--contrast-tokens", type=int, default=256, help="tokens per run for --extra-model/--eager-contrast")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--out", default="p4.json")
     args = ap.parse_args()
