@@ -235,10 +235,13 @@ def explained(what):
 
 
 def gpu_visible():
+    """Counted through NVML: torch.cuda.is_available() initialises CUDA in this process, and
+    vLLM then fails to start its forked engine core ("Cannot re-initialize CUDA in forked
+    subprocess"; seen on the H100 with vLLM 0.26)."""
     try:
         import torch
 
-        return torch.cuda.is_available() and torch.cuda.device_count() > 0
+        return torch.cuda.device_count() > 0
     except Exception:  # noqa: BLE001 - no torch, no GPU
         return False
 
