@@ -78,36 +78,30 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    ready = False  # an interrupt after this point is the normal way to stop, wherever it lands
     try:
         with running_stack(args, cfg) as stack:
             print(f"ready in {stack.ready_s:.1f}s — tritonserver (log: {stack.server.log_file})", flush=True)
             for line in stack.where():
                 print(f"  {line}", flush=True)
             print(f"models: {', '.join(stack.models)}", flush=True)
+            ready = True
             print("Ctrl-C stops it.", flush=True)
-            code = _serve_until_interrupted(stack)
-        if code == 0:
-            print("stopped", flush=True)
-        return code
+            while stack.server.alive():
+                time.sleep(0.5)
+            print(redact(f"tritonserver exited unexpectedly:\n{stack.server.relevant_log_lines()}"), file=sys.stderr)
+            return 1
     except TritonServerError as exc:
         print(redact(f"triton-console local: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if ready:  # running_stack has stopped tritonserver by now
+            print("stopped", flush=True)
+            return 0
         print("interrupted before the stack was ready; stopped", file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _serve_until_interrupted(stack) -> int:
-    try:
-        while stack.server.alive():
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        print("stopping tritonserver …", flush=True)
-        return 0
-    print(redact(f"tritonserver exited unexpectedly:\n{stack.server.relevant_log_lines()}"), file=sys.stderr)
-    return 1
 
 
 def run_app_on_local_stack(args: argparse.Namespace, cfg: Config) -> int:
