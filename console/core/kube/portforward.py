@@ -163,13 +163,13 @@ def _relay(a: socket.socket, b: Any, stop: threading.Event) -> None:
     try:
         while not stop.is_set():
             for key, _ in selector.select(timeout=1.0):
-                try:
+                try:  # either side going away (reset, broken pipe) ends this connection only
                     data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    if not data:
+                        return
+                    key.data.sendall(data)
                 except OSError:
                     return
-                if not data:
-                    return
-                key.data.sendall(data)
     finally:
         selector.close()
 
