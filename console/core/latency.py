@@ -12,11 +12,13 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
+from console.core.streaming import StreamTimes
+
 PERCENTILES = (50, 90, 99)
 
 
 @dataclass(frozen=True)
-class RequestTiming:
+class RequestTiming(StreamTimes):
     """One request's clock readings (time.monotonic seconds) and outcome."""
 
     t_start: float
@@ -28,14 +30,6 @@ class RequestTiming:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-    @property
-    def ttft(self) -> float | None:
-        return None if self.t_first is None else self.t_first - self.t_start
-
-    @property
-    def e2e(self) -> float:
-        return self.t_end - self.t_start
 
     @property
     def itl(self) -> float | None:

@@ -10,8 +10,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from tritonclient.grpc import aio as grpcclient
 from tritonclient.utils import InferenceServerException
+
+from console.core.triton_channel import LazyTritonChannel
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,11 @@ def describe_error(exc: BaseException) -> str:
     return text[:300]
 
 
-class TritonAdmin:
+class TritonAdmin(LazyTritonChannel):
     """A long-lived gRPC client for the non-inference calls (one per URL)."""
 
     def __init__(self, url: str, timeout_s: float = 5.0) -> None:
-        self.url = url
-        self.timeout_s = timeout_s
-        self._client: grpcclient.InferenceServerClient | None = None
-
-    def _get(self) -> grpcclient.InferenceServerClient:
-        if self._client is None:
-            self._client = grpcclient.InferenceServerClient(self.url)
-        return self._client
+        super().__init__(url, timeout_s)
 
     async def status(self) -> ServerStatus:
         status = ServerStatus(url=self.url)
@@ -93,14 +87,6 @@ class TritonAdmin:
     async def model_config(self, name: str) -> dict[str, Any]:
         cfg = await asyncio.wait_for(self._get().get_model_config(name, as_json=True), self.timeout_s)
         return cfg.get("config", cfg)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            try:
-                await client.close()
-            except Exception:  # noqa: BLE001 - closing a broken channel must not raise
-                pass
 
 
 def config_parameters(config: dict[str, Any]) -> dict[str, str]:

@@ -22,9 +22,10 @@ from typing import Any
 import grpc
 import numpy as np
 from tritonclient.grpc import InferInput
-from tritonclient.grpc import aio as grpcclient
 from tritonclient.grpc._infer_result import InferResult
 from tritonclient.grpc._utils import _get_inference_request
+
+from console.core.triton_channel import LazyTritonChannel
 
 # Server messages that mean "the model is not there (yet)", not "your request is wrong".
 _NOT_READY_HINTS = ("unknown model", "is not found", "not ready", "no available versions", "is not available")
@@ -39,16 +40,11 @@ class Delta:
     t: float  # time.monotonic() when it arrived
 
 
-@dataclass(frozen=True)
-class Final:
-    """The end of a stream: the whole answer, why it ended, token counts and timings."""
+class StreamTimes:
+    """TTFT and end-to-end latency from ``t_start``/``t_first``/``t_end`` (genai-perf's definitions)."""
 
-    text: str
-    finish_reason: str | None
-    input_tokens: int | None
-    output_tokens: int
-    t_start: float  # just before the request was sent
-    t_first: float | None  # first non-empty delta
+    t_start: float
+    t_first: float | None
     t_end: float
 
     @property
@@ -58,6 +54,19 @@ class Final:
     @property
     def e2e(self) -> float:
         return self.t_end - self.t_start
+
+
+@dataclass(frozen=True)
+class Final(StreamTimes):
+    """The end of a stream: the whole answer, why it ended, token counts and timings."""
+
+    text: str
+    finish_reason: str | None
+    input_tokens: int | None
+    output_tokens: int
+    t_start: float  # just before the request was sent
+    t_first: float | None  # first non-empty delta
+    t_end: float
 
 
 class StreamError(Exception):
@@ -180,7 +189,7 @@ async def _read(call: Any, timeout_s: float) -> Any:
     return read.result()
 
 
-class TritonStreamClient:
+class TritonStreamClient(LazyTritonChannel):
     """One gRPC channel to a Triton server; any number of concurrent streams over it.
 
     ``timeout_s`` bounds the wait for each response (the first one included), not the whole
@@ -188,14 +197,7 @@ class TritonStreamClient:
     """
 
     def __init__(self, url: str, timeout_s: float = 60.0) -> None:
-        self.url = url
-        self.timeout_s = timeout_s
-        self._client: grpcclient.InferenceServerClient | None = None
-
-    def _get(self) -> grpcclient.InferenceServerClient:
-        if self._client is None:
-            self._client = grpcclient.InferenceServerClient(self.url)
-        return self._client
+        super().__init__(url, timeout_s)
 
     async def stream(
         self, model: str, prompt: str | list[dict], sampling: dict | None = None, *, stream: bool = True
@@ -272,11 +274,3 @@ class TritonStreamClient:
                 final = event
         assert final is not None
         return final
-
-    async def close(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            try:
-                await client.close()
-            except Exception:  # noqa: BLE001 - closing a broken channel must not raise
-                pass
