@@ -113,7 +113,13 @@ def kube_reachable(api_client: Any) -> str:
 
     try:
         client.VersionApi(api_client).get_code(_request_timeout=10)
-    except Exception as exc:  # noqa: BLE001 - every failure means the same thing here
+    except client.ApiException as exc:
+        if exc.status in (401, 403):
+            return f"the cluster refused our credentials (HTTP {exc.status})"
+        if not exc.status:
+            return f"cluster unreachable ({exc.reason})"
+        return ""  # it answered: reachable, whatever it thinks of /version
+    except Exception as exc:  # noqa: BLE001 - no answer at all, whatever the cause
         return f"cluster unreachable ({type(exc).__name__})"
     return ""
 

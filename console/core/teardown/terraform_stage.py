@@ -75,14 +75,14 @@ def state_has_resources(workdir: Path) -> bool | None:
 
 def situation(workdir: Path, binary: str | None = None) -> TerraformSituation:
     """Whether the terraform stages can run, and if not, the honest reason."""
-    try:
-        from console.core import terraform as tf_mod
-    except ImportError:
-        return TerraformSituation(False, "the terraform runner is not part of this build")
     if not workdir.is_dir():
         return TerraformSituation(False, f"no terraform directory at {workdir}")
     if state_has_resources(workdir) is False:
         return TerraformSituation(False, f"no terraform state with resources in {workdir} (made elsewhere, or already destroyed)")
+    try:
+        from console.core import terraform as tf_mod
+    except ImportError:
+        return TerraformSituation(False, "the terraform runner is not part of this build")
     if not (binary or tf_mod.find_binary()):
         return TerraformSituation(False, f"no terraform binary (install terraform or set {tf_mod.BINARY_ENV})")
     return TerraformSituation(True, "", destroy_targets(workdir))

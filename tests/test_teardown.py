@@ -1,0 +1,157 @@
+"""Guided teardown against a real moto server, a kmock API server and (when present) the stand-in terraform."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from console.core import pricing
+from console.core.teardown.inventory import Clients, discover
+from console.core.teardown.plan import Target, make_plan
+from console.core.teardown.run import Timeouts, confirmation_matches, run_teardown
+from tests.aws_leftovers import REGION, existing, plant
+from tests.kmock_cluster import KarpenterStandIn, KmockCluster
+
+CLUSTER = "triton-a"
+FAST = Timeouts(load_balancers_s=20, volumes_s=20, nodes_s=20, aws_wait_s=20, poll_s=0.3)
+
+
+@pytest.fixture
+def cluster():
+    kube = KmockCluster().start()
+    kube.typical_eks()
+    yield kube
+    kube.stop()
+
+
+def _target(tmp_path, api=None, **kw) -> Target:
+    return Target(CLUSTER, REGION, terraform_dir=tmp_path / "no-terraform-here", api_client=api, **kw)
+
+
+def _assert_theirs_untouched(planted) -> None:
+    for kind, ids in planted.theirs.items():
+        assert set(ids) <= existing(kind), f"{kind} not ours but deleted: {set(ids) - existing(kind)}"
+
+
+def test_plan_lists_every_resource_with_its_hourly_cost(aws_server, tmp_path, cluster):
+    planted = plant(CLUSTER)
+    plan = make_plan(_target(tmp_path, cluster.api))
+    kinds = {r.kind for r in plan.inventory.resources}
+    assert kinds == {"eks-cluster", "eks-nodegroup", *planted.ours} - {"eks-cluster"} | {"eks-cluster"}
+    ids = {r.id for r in plan.inventory.resources}
+    for kind, mine in planted.ours.items():
+        assert set(mine) <= ids, kind
+    for kind, theirs in planted.theirs.items():
+        assert not set(theirs) & ids, f"plan would touch {kind} of someone else"
+    # $/h: moto has no Pricing API, so instance prices come from the static table.
+    expected = (
+        pricing.STATIC_INSTANCE_PRICES["g5.24xlarge"] + pricing.STATIC_INSTANCE_PRICES["m5.xlarge"]
+        + pricing.EKS_CONTROL_PLANE + pricing.NAT_GATEWAY + 2 * pricing.PUBLIC_IPV4
+        + pricing.LOAD_BALANCER["network"] + pricing.LOAD_BALANCER["classic"]
+        + (100 + 20) * pricing.EBS_GB_MONTH["gp3"] / pricing.HOURS_PER_MONTH
+    )
+    assert plan.hourly == pytest.approx(expected, rel=1e-6)
+    assert plan.hourly == pytest.approx(8.5517, abs=1e-3)
+    steps = {s.id: s for s in plan.steps}
+    assert [i.what for i in steps["load-balancers"].items] == ["Service triton-vllm/triton-vllm", "Ingress monitoring/grafana"]
+    assert [i.what for i in steps["volumes"].items] == ["PVC triton-vllm/model-cache"]
+    assert steps["volumes"].items[0].hourly == pytest.approx(100 * 0.08 / 730)
+    pools = {i.what: i.hourly for i in steps["nodepools"].items}
+    assert pools == {"NodePool gpu": pytest.approx(8.144), "NodePool cpu": 0.0}
+    assert "no terraform" in steps["terraform"].skip
+    text = plan.render_text()
+    assert "$8.55/h" in text and "g5.24xlarge" in text
+    json.dumps(plan.as_dict())
+    # A plan changes nothing.
+    for kind, mine in planted.ours.items():
+        assert set(mine) <= existing(kind)
+
+
+def test_full_teardown_leaves_nothing_of_ours_and_everything_else(aws_server, tmp_path, cluster):
+    planted = plant(CLUSTER)
+    target = _target(tmp_path, cluster.api)
+    plan = make_plan(target)
+    events = []
+    with KarpenterStandIn(cluster.api, delay_s=0.3) as karpenter:
+        report = run_teardown(plan, target, events.append, FAST)
+    assert report.nothing_left, report.render_text()
+    assert [s.status for s in report.stages] == ["done", "done", "done", "skipped", "done"]
+    for kind, mine in planted.ours.items():
+        assert not set(mine) & existing(kind), f"{kind} left behind"
+    _assert_theirs_untouched(planted)
+    # Kubernetes: LB service, ingress, PVC and NodePools went, the GPU node with them; the rest stays.
+    assert cluster.names("v1/services") == {"triton-vllm-metrics"}
+    assert cluster.names("networking.k8s.io/v1/ingresses") == set()
+    assert cluster.names("v1/persistentvolumeclaims") == set()
+    assert cluster.names("karpenter.sh/v1/nodepools") == set()
+    assert karpenter.removed == ["ip-10-0-2-20"]
+    assert cluster.names("v1/nodes") == {"ip-10-0-1-10", "ip-10-0-1-11"}
+    # The report is saved and says what went.
+    assert report.path is not None and report.path.is_file()
+    saved = json.loads(report.path.with_suffix(".json").read_text())
+    assert saved["nothing_left"] is True and saved["remaining"] == []
+    assert "Service triton-vllm/triton-vllm" in report.deleted
+    assert any(d.startswith("nat-gateway") for d in report.deleted)
+    assert ("terraform", "skipped") in {(e.stage, e.status) for e in events}
+
+
+def test_failure_part_way_then_rerun_resumes(aws_server, tmp_path, cluster):
+    planted = plant(CLUSTER)
+    target = _target(tmp_path, cluster.api)
+    # No Karpenter: the GPU node never goes, so the NodePool stage times out and the run stops.
+    report = run_teardown(make_plan(target), target, None, Timeouts(nodes_s=1.5, poll_s=0.3, aws_wait_s=20))
+    assert not report.nothing_left
+    assert [s.status for s in report.stages] == ["done", "done", "failed", "not-run", "not-run"]
+    assert "ip-10-0-2-20" in report.stages[2].note
+    assert report.remaining_hourly == pytest.approx(8.5517, abs=1e-3)  # nothing of AWS was swept yet
+    assert "Stopped at nodepools" in report.headline() and "$8.552/h" in report.headline()
+    assert "ip-10-0-2-20" in cluster.names("v1/nodes")
+
+    events = []
+    with KarpenterStandIn(cluster.api, delay_s=0.3):
+        second = run_teardown(make_plan(target), target, events.append, FAST)
+    assert events[0].text == "resuming: the last run stopped at nodepools"
+    assert second.nothing_left, second.render_text()
+    for kind, mine in planted.ours.items():
+        assert not set(mine) & existing(kind)
+    _assert_theirs_untouched(planted)
+
+
+def test_unreachable_cluster_skips_kube_stages_and_still_sweeps(aws_server, tmp_path):
+    planted = plant(CLUSTER)
+    import kubernetes
+
+    config = kubernetes.client.Configuration()
+    config.host = "http://127.0.0.1:9"  # discard port: nothing listens
+    target = _target(tmp_path, kubernetes.client.ApiClient(config))
+    plan = make_plan(target)
+    assert all("unreachable" in plan.step(s).skip for s in ("load-balancers", "volumes", "nodepools"))
+    report = run_teardown(plan, target, None, FAST)
+    assert [s.status for s in report.stages] == ["skipped", "skipped", "skipped", "skipped", "done"]
+    assert report.nothing_left
+    _assert_theirs_untouched(planted)
+
+
+def test_clean_account_finds_nothing(aws_server, tmp_path):
+    target = _target(tmp_path)
+    plan = make_plan(target)
+    assert plan.nothing_to_do and plan.hourly == 0
+    report = run_teardown(plan, target, None, FAST)
+    assert report.nothing_left and report.deleted == []
+    assert "Nothing left" in report.headline()
+
+
+def test_sweep_never_touches_other_clusters_even_with_similar_tags(aws_server, tmp_path):
+    planted = plant("triton")  # a cluster whose name is a prefix of ours
+    report = run_teardown(make_plan(_target(tmp_path)), _target(tmp_path), None, FAST)
+    assert report.deleted == [] and report.nothing_left
+    for kind, ids in planted.ours.items():
+        assert set(ids) <= existing(kind)
+
+
+def test_confirmation_needs_the_exact_name():
+    assert confirmation_matches(" triton-a ", "triton-a")
+    assert not confirmation_matches("triton", "triton-a")
+    assert not confirmation_matches("TRITON-A", "triton-a")
+    assert not confirmation_matches("", "")
