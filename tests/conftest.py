@@ -93,3 +93,28 @@ def aws_server(_moto_server, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return _moto_server
+
+
+STANDINS = TESTS / "standins"
+
+
+@pytest.fixture
+def terraform_standin(tmp_path, monkeypatch):
+    """Point the terraform runner at the stand-in executable playing a scenario.
+
+    ``use(scenario)`` (a name under tests/standins/scenarios/ without .json, or a path) sets
+    ``TERRAFORM_BIN``, ``TERRAFORM_STANDIN_SCENARIO`` and ``TERRAFORM_STANDIN_LOG`` and returns
+    the invocation log path; call it again to switch scenario mid-test (the state stays).
+    """
+    log = tmp_path / "terraform-invocations.jsonl"
+    monkeypatch.setenv("TERRAFORM_BIN", str(STANDINS / "terraform"))
+    monkeypatch.setenv("TERRAFORM_STANDIN_LOG", str(log))
+
+    def use(scenario: str | Path) -> Path:
+        path = Path(scenario)
+        if not path.is_file():
+            path = STANDINS / "scenarios" / f"{scenario}.json"
+        monkeypatch.setenv("TERRAFORM_STANDIN_SCENARIO", str(path))
+        return log
+
+    return use
