@@ -118,3 +118,30 @@ def terraform_standin(tmp_path, monkeypatch):
         return log
 
     return use
+
+
+@pytest.fixture
+def kube_cluster():
+    """A realistic Kubernetes API server (kmock, real HTTP on loopback): see tests/kube_cluster.py.
+
+    Loaded with the seed blueprint's shape: m5 core nodes, g5 GPU nodes from Karpenter, Triton
+    pods, Deployment/ReplicaSet, an autoscaling/v2 HPA with custom-metric status, warning events,
+    Karpenter NodePools/NodeClaims. Use ``.add/.patch/.delete``, ``.drop_watches()``, ``.compact()``
+    (410 Gone for older resourceVersions), ``.kubeconfig(path)`` and ``.api_client()``.
+    """
+    from tests.kube_cluster import KubeCluster
+
+    cluster = KubeCluster().start()
+    cluster.load_realistic()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def empty_kube_cluster():
+    """The same API server with nothing in it and no Karpenter CRDs."""
+    from tests.kube_cluster import KubeCluster
+
+    cluster = KubeCluster(with_karpenter=False).start()
+    yield cluster
+    cluster.stop()
