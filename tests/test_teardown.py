@@ -11,18 +11,39 @@ from console.core.teardown.inventory import Clients, discover
 from console.core.teardown.plan import Target, make_plan
 from console.core.teardown.run import Timeouts, confirmation_matches, run_teardown
 from tests.aws_leftovers import REGION, existing, plant
-from tests.kmock_cluster import KarpenterStandIn, KmockCluster
+from tests.karpenter_standin import KarpenterStandIn
+from tests.kube_cluster import CORE_NODES, GPU_NODE, GPU_NODE_SPOT, NAMESPACE, RELEASE, SERVICES
 
 CLUSTER = "triton-a"
 FAST = Timeouts(load_balancers_s=20, volumes_s=20, nodes_s=20, aws_wait_s=20, poll_s=0.3)
 
 
+PVCS = ("", "v1", "persistentvolumeclaims")
+INGRESSES = ("networking.k8s.io", "v1", "ingresses")
+NODEPOOLS = ("karpenter.sh", "v1", "nodepools")
+NODES = ("", "v1", "nodes")
+
+
 @pytest.fixture
-def cluster():
-    kube = KmockCluster().start()
-    kube.typical_eks()
-    yield kube
-    kube.stop()
+def cluster(kube_cluster):
+    """The shared realistic cluster plus what a teardown must delete first: an NLB Service, an
+    Ingress and the model-cache PVC."""
+    import kmock
+
+    for res, kind in ((PVCS, "PersistentVolumeClaim"), (INGRESSES, "Ingress")):
+        kube_cluster.emulator.resources[res] = kmock.ResourceInfo(kind=kind, namespaced=True, verbs={"list", "get", "create", "delete", "patch"})
+    kube_cluster.add(SERVICES, {
+        "metadata": {"name": f"{RELEASE}-public", "namespace": NAMESPACE},
+        "spec": {"type": "LoadBalancer", "ports": [{"name": "http", "port": 8000}]},
+        "status": {"loadBalancer": {"ingress": [{"hostname": "k8s-tritonvl-abc.elb.us-west-2.amazonaws.com"}]}},
+    })
+    kube_cluster.add(INGRESSES, {"metadata": {"name": "grafana", "namespace": "monitoring"}, "spec": {}})
+    kube_cluster.add(PVCS, {
+        "metadata": {"name": "model-cache", "namespace": NAMESPACE},
+        "spec": {"resources": {"requests": {"storage": "100Gi"}}, "storageClassName": "gp3"},
+    })
+    kube_cluster.api = kube_cluster.api_client()
+    return kube_cluster
 
 
 def _target(tmp_path, api=None, **kw) -> Target:
@@ -54,11 +75,14 @@ def test_plan_lists_every_resource_with_its_hourly_cost(aws_server, tmp_path, cl
     assert plan.hourly == pytest.approx(expected, rel=1e-6)
     assert plan.hourly == pytest.approx(8.5517, abs=1e-3)
     steps = {s.id: s for s in plan.steps}
-    assert [i.what for i in steps["load-balancers"].items] == ["Service triton-vllm/triton-vllm", "Ingress monitoring/grafana"]
+    assert [i.what for i in steps["load-balancers"].items] == ["Service triton-vllm/triton-vllm-public", "Ingress monitoring/grafana"]
     assert [i.what for i in steps["volumes"].items] == ["PVC triton-vllm/model-cache"]
     assert steps["volumes"].items[0].hourly == pytest.approx(100 * 0.08 / 730)
     pools = {i.what: i.hourly for i in steps["nodepools"].items}
-    assert pools == {"NodePool gpu": pytest.approx(8.144), "NodePool cpu": 0.0}
+    spot = pricing.price_quote("g5.2xlarge", REGION, "spot")
+    assert spot.source in ("spot-history", "cache") and spot.price is not None  # moto serves a spot history
+    assert pools == {"NodePool gpu": pytest.approx(8.144 + spot.price), "NodePool cpu": 0.0}
+    assert GPU_NODE in steps["nodepools"].items[0].detail or GPU_NODE in steps["nodepools"].items[1].detail
     assert "no terraform" in steps["terraform"].skip
     text = plan.render_text()
     assert "$8.55/h" in text and "g5.24xlarge" in text
@@ -73,7 +97,7 @@ def test_full_teardown_leaves_nothing_of_ours_and_everything_else(aws_server, tm
     target = _target(tmp_path, cluster.api)
     plan = make_plan(target)
     events = []
-    with KarpenterStandIn(cluster.api, delay_s=0.3) as karpenter:
+    with KarpenterStandIn(cluster.api) as karpenter:
         report = run_teardown(plan, target, events.append, FAST)
     assert report.nothing_left, report.render_text()
     assert [s.status for s in report.stages] == ["done", "done", "done", "skipped", "done"]
@@ -81,17 +105,17 @@ def test_full_teardown_leaves_nothing_of_ours_and_everything_else(aws_server, tm
         assert not set(mine) & existing(kind), f"{kind} left behind"
     _assert_theirs_untouched(planted)
     # Kubernetes: LB service, ingress, PVC and NodePools went, the GPU node with them; the rest stays.
-    assert cluster.names("v1/services") == {"triton-vllm-metrics"}
-    assert cluster.names("networking.k8s.io/v1/ingresses") == set()
-    assert cluster.names("v1/persistentvolumeclaims") == set()
-    assert cluster.names("karpenter.sh/v1/nodepools") == set()
-    assert karpenter.removed == ["ip-10-0-2-20"]
-    assert cluster.names("v1/nodes") == {"ip-10-0-1-10", "ip-10-0-1-11"}
+    assert cluster.names(SERVICES) == [RELEASE]  # the ClusterIP Service stays (it goes with the cluster)
+    assert cluster.names(INGRESSES) == []
+    assert cluster.names(PVCS) == []
+    assert cluster.names(NODEPOOLS) == []
+    assert sorted(karpenter.removed) == sorted([GPU_NODE, GPU_NODE_SPOT])
+    assert cluster.names(NODES) == sorted(CORE_NODES)
     # The report is saved and says what went.
     assert report.path is not None and report.path.is_file()
     saved = json.loads(report.path.with_suffix(".json").read_text())
     assert saved["nothing_left"] is True and saved["remaining"] == []
-    assert "Service triton-vllm/triton-vllm" in report.deleted
+    assert "Service triton-vllm/triton-vllm-public" in report.deleted
     assert any(d.startswith("nat-gateway") for d in report.deleted)
     assert ("terraform", "skipped") in {(e.stage, e.status) for e in events}
 
@@ -103,13 +127,13 @@ def test_failure_part_way_then_rerun_resumes(aws_server, tmp_path, cluster):
     report = run_teardown(make_plan(target), target, None, Timeouts(nodes_s=1.5, poll_s=0.3, aws_wait_s=20))
     assert not report.nothing_left
     assert [s.status for s in report.stages] == ["done", "done", "failed", "not-run", "not-run"]
-    assert "ip-10-0-2-20" in report.stages[2].note
+    assert GPU_NODE in report.stages[2].note
     assert report.remaining_hourly == pytest.approx(8.5517, abs=1e-3)  # nothing of AWS was swept yet
     assert "Stopped at nodepools" in report.headline() and "$8.552/h" in report.headline()
-    assert "ip-10-0-2-20" in cluster.names("v1/nodes")
+    assert GPU_NODE in cluster.names(NODES)
 
     events = []
-    with KarpenterStandIn(cluster.api, delay_s=0.3):
+    with KarpenterStandIn(cluster.api):
         second = run_teardown(make_plan(target), target, events.append, FAST)
     assert events[0].text == "resuming: the last run stopped at nodepools"
     assert second.nothing_left, second.render_text()
