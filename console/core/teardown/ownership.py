@@ -14,6 +14,7 @@ tag key                                     value                      who sets 
 ``cluster.k8s.amazonaws.com/name``          ``C``                      VPC CNI (ENIs)
 ``KubernetesCluster``                       ``C``                      legacy in-tree cloud provider
 ``triton-console/cluster``                  ``C``                      our terraform (default_tags)
+``Blueprint`` + ``GithubRepo``              ``C`` + ``triton-console`` our terraform's default_tags
 ==========================================  =========================  =================================
 
 ``kubernetes.io/cluster/C = shared`` does NOT count: it marks things (subnets, a VPC) that other
@@ -27,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 OUR_TAG = "triton-console/cluster"
+OUR_REPO_TAG = "triton-console"  # terraform/main.tf local.tags: GithubRepo
 VALUE_TAGS = (
     "eks:cluster-name",
     "aws:eks:cluster-name",
@@ -59,6 +61,8 @@ def owned_by(tags: Iterable[Mapping[str, str]] | Mapping[str, str] | None, clust
         return False
     found = tag_dict(tags)
     if found.get(f"kubernetes.io/cluster/{cluster}", "").lower() == "owned":
+        return True
+    if found.get("Blueprint") == cluster and found.get("GithubRepo") == OUR_REPO_TAG:
         return True
     return any(found.get(key) == cluster for key in VALUE_TAGS)
 

@@ -63,7 +63,7 @@ class TeardownPlan:
     region: str
     steps: list[Step]
     inventory: Inventory  # AWS resources tagged to the cluster now
-    terraform_targets: tuple[str, ...] = ()
+    terraform_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def hourly(self) -> float:
@@ -152,9 +152,11 @@ def make_plan(target: Target) -> TeardownPlan:
                 by_id[stage].items = []
     tf = terraform_stage.situation(target.terraform_dir, target.terraform_bin)
     if tf.runnable:
-        by_id["terraform"].items = [PlanItem(f"terraform destroy -target={t}") for t in tf.targets] + [PlanItem("terraform destroy (everything else in the state)")]
+        by_id["terraform"].items = [PlanItem(f"destroy {group}", " ".join(targets)) for group, targets in tf.groups] + [
+            PlanItem("destroy the rest", "everything else in the terraform state")
+        ]
     else:
         by_id["terraform"].skip = tf.why_not
     inventory = discover(target.clients(), target.cluster)
     by_id["sweep"].items = [PlanItem(r.label, r.detail, r.hourly) for r in inventory.resources]
-    return TeardownPlan(target.cluster, target.region, steps, inventory, tf.targets)
+    return TeardownPlan(target.cluster, target.region, steps, inventory, tf.groups)

@@ -111,16 +111,13 @@ def run_teardown(plan: TeardownPlan, target: Target, on_event: OnEvent | None = 
         return run
 
     def do_terraform() -> None:
-        for target_name in (*plan.terraform_targets, ""):
-            key = f"terraform:{target_name or '*'}"
+        for group, targets in (*plan.terraform_groups, ("the rest", ())):
+            key = f"terraform:{group}"
             if journal.done(key):
-                emit(StageEvent("terraform", "note", f"{target_name or 'full destroy'} already done in an earlier run"))
+                emit(StageEvent("terraform", "note", f"destroy {group}: already done in an earlier run"))
                 continue
             terraform_stage.destroy_one(
-                target.terraform_dir,
-                target_name or None,
-                lambda text: emit(StageEvent("terraform", "note", text)),
-                binary=target.terraform_bin,
+                target.terraform_dir, group, targets, lambda text: emit(StageEvent("terraform", "note", text)), binary=target.terraform_bin
             )
             journal.mark(key)
 
