@@ -11,11 +11,9 @@ counts leftovers that bill.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from console.core import pricing
@@ -105,21 +103,6 @@ def _is_gpu_type(detail: str) -> bool:
     return detail.split(".")[0] in ("g4dn", "g5", "g6", "g6e", "p3", "p4d", "p5")
 
 
-def aws_credentials_configured(profile: str = "", environ: dict[str, str] | None = None) -> bool:
-    """A quick, offline guess whether boto3 will find credentials (no instance-metadata probe).
-
-    Used to avoid slow credential probing where there is plainly no AWS account configured.
-    """
-    env = os.environ if environ is None else environ
-    if profile or env.get("AWS_PROFILE") or env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
-        return True
-    if env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
-        return True
-    home = Path(env.get("HOME") or Path.home())
-    files = [env.get("AWS_SHARED_CREDENTIALS_FILE") or home / ".aws" / "credentials", env.get("AWS_CONFIG_FILE") or home / ".aws" / "config"]
-    return any(Path(f).is_file() for f in files)
-
-
 def _node_lines(nodes: list[PricedNode]) -> tuple[list[BurnLine], list[str]]:
     groups: Counter[tuple[str, str]] = Counter((n.instance_type, n.capacity_type) for n in nodes)
     lines, notes = [], []
@@ -138,7 +121,7 @@ def compute_burn_rate(cluster: str, region: str, *, api_client: Any = None, sess
     from console.core.teardown.inventory import Clients, discover
 
     rate = BurnRate(cluster, region, "ok")
-    if session is None and not aws_credentials_configured(profile):
+    if session is None and not pricing.aws_credentials_configured(profile):
         rate.state = "no-credentials"
         return rate
     try:

@@ -123,6 +123,21 @@ class _Cache:
 _api_failed_at: dict[str, float] = {}
 
 
+def aws_credentials_configured(profile: str = "", environ: dict[str, str] | None = None) -> bool:
+    """A quick, offline guess whether boto3 will find credentials (no instance-metadata probe).
+
+    Used to avoid slow credential probing where there is plainly no AWS account configured.
+    """
+    env = os.environ if environ is None else environ
+    if profile or env.get("AWS_PROFILE") or env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
+        return True
+    if env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        return True
+    home = Path(env.get("HOME") or Path.home())
+    files = [env.get("AWS_SHARED_CREDENTIALS_FILE") or home / ".aws" / "credentials", env.get("AWS_CONFIG_FILE") or home / ".aws" / "config"]
+    return any(Path(f).is_file() for f in files)
+
+
 def _boto_config():  # noqa: ANN202 - botocore.config.Config, imported lazily
     from botocore.config import Config
 
@@ -203,12 +218,13 @@ def price_quote(
 
     cache = cache or _Cache()
     capacity = normalise_capacity_type(capacity_type)
+    offline = session is None and pricing_client is None and ec2_client is None and not aws_credentials_configured()
     if capacity == "spot":
         key = f"spot/{region}/{instance_type}"
         cached = cache.get(key, SPOT_TTL_S)
         if cached is not None:
             return PriceQuote(cached, "cache")
-        if time.time() - _api_failed_at.get(key, 0.0) > FAILED_RETRY_S:
+        if not offline and time.time() - _api_failed_at.get(key, 0.0) > FAILED_RETRY_S:
             try:
                 price = spot_from_history(instance_type, ec2_client or _ec2_client(region, session))
             except (BotoCoreError, ClientError, ValueError, KeyError) as exc:
@@ -225,7 +241,7 @@ def price_quote(
     cached = cache.get(key, ON_DEMAND_TTL_S)
     if cached is not None:
         return PriceQuote(cached, "cache")
-    if time.time() - _api_failed_at.get(key, 0.0) > FAILED_RETRY_S:
+    if not offline and time.time() - _api_failed_at.get(key, 0.0) > FAILED_RETRY_S:
         try:
             price = on_demand_from_api(instance_type, region, pricing_client or _pricing_client(session))
         except (BotoCoreError, ClientError, ValueError, KeyError) as exc:
