@@ -61,8 +61,14 @@ def load_balancer_objects(api: Any) -> list[KubeObject]:
 def persistent_volume_claims(api: Any) -> list[KubeObject]:
     from kubernetes import client
 
+    try:
+        claims = client.CoreV1Api(api).list_persistent_volume_claim_for_all_namespaces(_request_timeout=15).items
+    except client.ApiException as exc:
+        if not _is_not_found(exc):
+            raise
+        claims = []
     found = []
-    for pvc in client.CoreV1Api(api).list_persistent_volume_claim_for_all_namespaces(_request_timeout=15).items:
+    for pvc in claims:
         size = ((pvc.spec.resources.requests or {}) if pvc.spec and pvc.spec.resources else {}).get("storage", "")
         gib = _gib(size)
         found.append(KubeObject("PersistentVolumeClaim", pvc.metadata.namespace, pvc.metadata.name, f"{size or '?'} {pvc.spec.storage_class_name or ''}".strip(), pricing.ebs_hourly("gp3", gib)))
