@@ -75,8 +75,11 @@ def test_typed_name_tears_down_and_saves_the_report(aws_server, args, capsys, mo
         assert set(ids) <= existing(kind)
 
 
-def test_yes_and_json_on_a_clean_account(aws_server, args, capsys):
-    assert cli.main([*args, "--yes", "--json"]) == 0
+def test_yes_and_json_on_a_clean_account(aws_server, args, capsys, kube_cluster):
+    from tests.karpenter_standin import KarpenterStandIn
+
+    with KarpenterStandIn(kube_cluster.api_client()):
+        assert cli.main([*args, "--yes", "--json"]) == 0
     report = _json_out(capsys.readouterr().out)
     assert report["nothing_left"] is True and report["deleted"] == []
     assert report["file"].endswith(".txt")
