@@ -47,8 +47,8 @@ async def test_plan_then_typed_confirmation_then_report(app_config, kube_cluster
         assert await wait_for(pilot, lambda: screen.plan is not None), _text(screen, "#td-target")
         assert "billing now $8.55/h" in _text(screen, "#td-target")
         rows = [plan_table.get_row_at(i) for i in range(plan_table.row_count)]
-        assert any(r[1].startswith("NodePool gpu") and r[3] for r in rows)
-        assert any(r[1].startswith("ec2-instance") and r[3] == "8.144" for r in rows)
+        assert any(r[1].startswith("NodePool gpu") and str(r[2]) == "8.144" for r in rows)
+        assert any(r[1].startswith("ec2-instance") and str(r[2]) == "8.144" for r in rows)
 
         await pilot.press("ctrl+d")
         assert await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirmScreen))
@@ -108,3 +108,18 @@ async def test_burn_rate_is_in_the_header_of_every_place(app_config):
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: "burn $" in app.sub_title)
         assert "/h" in app.sub_title and "GPU node" in app.sub_title
+
+
+def test_teardown_screen_snapshot_with_typed_confirmation(app_config, snap_compare):
+    """The plan of a clean AWS account over the realistic cluster, and the confirmation half typed."""
+    app = TritonConsoleApp(app_config, start_place="teardown")
+
+    async def ready_and_typing(pilot):
+        assert await wait_for(pilot, lambda: getattr(app.screen, "plan", None) is not None)
+        assert await wait_for(pilot, lambda: "no cluster" in app.sub_title)
+        await pilot.press("ctrl+d")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirmScreen))
+        await pilot.press(*"triton", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(150, 36), run_before=ready_and_typing)

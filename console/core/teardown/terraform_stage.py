@@ -89,12 +89,22 @@ def state_has_resources(workdir: Path) -> bool | None:
     return False
 
 
+def _shown(path: Path) -> str:
+    """The path as an operator reads it: relative to the checkout when it lies inside it."""
+    from console.core.paths import repo_root
+
+    try:
+        return str(path.resolve().relative_to(repo_root())) + "/"
+    except ValueError:
+        return str(path)
+
+
 def situation(workdir: Path, binary: str | None = None) -> TerraformSituation:
     """Whether the terraform stages can run, and if not, the honest reason."""
     if not workdir.is_dir():
-        return TerraformSituation(False, f"no terraform directory at {workdir}")
+        return TerraformSituation(False, f"no terraform directory at {_shown(workdir)}")
     if state_has_resources(workdir) is False:
-        return TerraformSituation(False, f"no terraform state with resources in {workdir} (made elsewhere, or already destroyed)")
+        return TerraformSituation(False, f"no terraform state in {_shown(workdir)} (made elsewhere, or already destroyed)")
     try:
         from console.core import terraform as tf_mod
     except ImportError:

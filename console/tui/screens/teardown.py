@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -52,7 +53,7 @@ class TeardownScreen(Screen):
 
     def on_mount(self) -> None:
         plan_table = self.query_one("#td-plan", DataTable)
-        for label, key in (("step", "step"), ("what", "what"), ("detail", "detail"), ("$/h", "hourly")):
+        for label, key in (("step", "step"), ("what", "what"), ("$/h", "hourly"), ("detail", "detail")):
             plan_table.add_column(label, key=key)
         stages = self.query_one("#td-stages", DataTable)
         stages.add_column("stage", key="stage")
@@ -111,13 +112,14 @@ class TeardownScreen(Screen):
         table.clear()
         for number, step in enumerate(plan.steps, 1):
             if step.skip:
-                table.add_row(f"{number} {step.id}", "skipped", step.skip[:70], "")
+                table.add_row(f"{number} {step.id}", "skipped", "", step.skip[:90])
             elif not step.items:
                 table.add_row(f"{number} {step.id}", "nothing found", "", "")
             for item in step.items:
-                table.add_row(f"{number} {step.id}", item.what[:60], item.detail[:50], f"{item.hourly:.3f}" if item.hourly else "")
+                cost = Text(f"{item.hourly:.3f}" if item.hourly else "", justify="right")
+                table.add_row(f"{number} {step.id}", item.what[:48], cost, item.detail[:60])
         for kind, why in plan.inventory.errors.items():
-            table.add_row("!", f"could not list {kind}", why[:60], "")
+            table.add_row("!", f"could not list {kind}", "", why[:90])
         self.query_one("#td-target", Static).update(
             f"Cluster [b]{plan.cluster}[/b] in {plan.region} · billing now [b]${plan.hourly:.2f}/h[/b] (${plan.hourly * 24:.2f}/day) · "
             "ctrl+d tears down, p pauses the GPU"
