@@ -108,6 +108,10 @@ async def test_burn_rate_is_in_the_header_of_every_place(app_config):
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: "burn $" in app.sub_title)
         assert "/h" in app.sub_title and "GPU node" in app.sub_title
+        await pilot.press("6")
+        assert await wait_for(pilot, lambda: "g5.24xlarge on-demand" in _text(app.screen, "#td-burn"))
+        burn = _text(app.screen, "#td-burn")
+        assert "2 × node m5.xlarge on-demand" in burn and "1 × control plane" in burn and "1 × NAT gateway" in burn
 
 
 def test_teardown_screen_snapshot_with_typed_confirmation(app_config, snap_compare):

@@ -46,6 +46,7 @@ class TeardownScreen(Screen):
         with Horizontal(id="td-body"):
             yield DataTable(id="td-plan", cursor_type="row", zebra_stripes=True)
             with Vertical(id="td-side"):
+                yield Static("burn rate: waiting for the first measurement", id="td-burn")
                 yield DataTable(id="td-stages", cursor_type="none", show_cursor=False)
                 yield RichLog(id="td-log", wrap=True, markup=False, max_lines=2000)
         yield Static("", id="td-summary")
@@ -63,6 +64,20 @@ class TeardownScreen(Screen):
         cfg = self.app.config
         self.query_one("#td-target", Static).update(f"Cluster [b]{cfg.aws.cluster}[/b] in {cfg.aws.region} · planning (read only)…")
         self.action_plan()
+        self.watch(self.app, "sub_title", self.show_burn_rate, init=True)  # the ticker updates the sub-title
+
+    def show_burn_rate(self, _sub_title: str = "") -> None:
+        """The header's burn rate, broken down: nodes by type and capacity, control plane, NAT, LBs."""
+        ticker = getattr(self.app, "burn_rate", None)
+        rate = ticker.last if ticker is not None else None
+        if rate is None:
+            text = ticker.headline if ticker is not None and ticker.headline else "burn rate: not measured"
+        else:
+            lines = [f"[b]{rate.headline()}[/b]"]
+            lines += [f"{line.count:>2} × {line.what} {line.detail}".ljust(44) + f"${line.hourly:8.3f}/h" for line in rate.lines]
+            lines += [f"[dim]{note}[/dim]" for note in rate.notes[:2]]
+            text = "\n".join(lines)
+        self.query_one("#td-burn", Static).update(text)
 
     # ---- helpers -----------------------------------------------------------------------------
 
