@@ -235,3 +235,29 @@ def test_terraform_destroys_in_order_and_resumes_after_a_failure(aws_server, tmp
     third_plan = make_plan(target)
     assert "no terraform state" in third_plan.step("terraform").skip
     assert run_teardown(third_plan, target, None, FAST).nothing_left
+
+
+def test_sweep_failure_is_reported_with_its_cost_and_a_rerun_finishes(aws_server, tmp_path):
+    import boto3
+
+    planted = plant(CLUSTER)
+    ec2 = boto3.client("ec2", region_name=REGION)
+    # A volume of ours attached to an instance that is not ours: the sweep must not force it off.
+    foreign_instance = planted.theirs["ec2-instance"][0]
+    stuck = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=500, VolumeType="gp3",
+                              TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": f"kubernetes.io/cluster/{CLUSTER}", "Value": "owned"}]}])["VolumeId"]
+    ec2.attach_volume(VolumeId=stuck, InstanceId=foreign_instance, Device="/dev/sdf")
+    target = _target(tmp_path)
+    report = run_teardown(make_plan(target), target, None, FAST)
+    assert [s.status for s in report.stages][-1] == "failed"
+    assert "still attached to " + foreign_instance in report.stages[-1].note
+    assert [r.id for r in report.remaining] == [stuck]
+    assert report.remaining_hourly == pytest.approx(500 * 0.08 / 730)
+    assert "Stopped at sweep" in report.headline() and not report.nothing_left
+    assert f"ebs-volume {stuck}" in report.render_text()
+    _assert_theirs_untouched(planted)
+
+    ec2.detach_volume(VolumeId=stuck, InstanceId=foreign_instance, Device="/dev/sdf")  # the operator deals with it, then runs the teardown again
+    again = run_teardown(make_plan(target), target, None, FAST)
+    assert again.nothing_left and again.deleted == [f"ebs-volume {stuck}"]
+    _assert_theirs_untouched(planted)

@@ -3,8 +3,6 @@ pause with the GPU node going away live. Moto for AWS, the shared kmock cluster 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from textual.widgets import DataTable, Input, RichLog, Static
 
@@ -13,17 +11,13 @@ from console.tui.app import TritonConsoleApp
 from console.tui.widgets.confirm import TypedConfirmScreen, YesNoScreen
 from tests.aws_leftovers import REGION, existing, plant
 from tests.karpenter_standin import KarpenterStandIn
+from tests.test_app_shell import wait_for as app_shell_wait_for
 
 CLUSTER = "triton-a"
 
 
 async def wait_for(pilot, predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.1)
-    return predicate()
+    return await app_shell_wait_for(pilot, predicate, timeout)
 
 
 @pytest.fixture

@@ -68,56 +68,63 @@ def _watch(api, region: str, want_gone: bool, timeout: float) -> int:  # noqa: A
     return 0
 
 
-def run_pause(args: argparse.Namespace, cfg: Config) -> int:
-    from console.core.pause import PauseError, pause, pause_state
+def _state(args: argparse.Namespace, cfg: Config):  # noqa: ANN202 - (api, region, PauseState) or None
+    """Connect and read the Deployment and GPU nodes; None (after saying why) when that fails."""
+    from console.core.pause import PauseError, pause_state
 
     api = _connect(cfg)
     if api is None:
-        return 2
+        return None
     region = args.region or cfg.aws.region
     try:
-        state = pause_state(api, cfg.kube.namespace, cfg.kube.release, region)
+        return api, region, pause_state(api, cfg.kube.namespace, cfg.kube.release, region)
     except PauseError as exc:
         print(str(exc), file=sys.stderr)
+        return None
+
+
+def _finish(args: argparse.Namespace, api, region: str, want_gone: bool, waiting: str) -> int:  # noqa: ANN001
+    if args.no_wait:
+        return 0
+    _say(waiting)
+    return _watch(api, region, want_gone, args.timeout)
+
+
+def run_pause(args: argparse.Namespace, cfg: Config) -> int:
+    from console.core.pause import pause
+
+    loaded = _state(args, cfg)
+    if loaded is None:
         return 2
+    api, region, state = loaded
+    where = f"{cfg.kube.namespace}/{cfg.kube.release}"
     if state.paused:
-        _say(f"Already paused ({cfg.kube.namespace}/{cfg.kube.release} has 0 replicas). GPU nodes now: {len(state.gpu_nodes)}.")
+        _say(f"Already paused ({where} has 0 replicas). GPU nodes now: {len(state.gpu_nodes)}.")
         return 0
     _say(state.describe_pause())
     if not _confirm("Pause?", args.yes):
         return 1
     previous = pause(api, cfg.kube.namespace, cfg.kube.release)
-    _say(f"Scaled {cfg.kube.namespace}/{cfg.kube.release} from {previous} to 0. `triton-console resume` brings it back.")
-    if args.no_wait:
-        return 0
-    _say("Waiting for Karpenter to remove the GPU node(s)…")
-    code = _watch(api, region, True, args.timeout)
-    if code == 0:
+    _say(f"Scaled {where} from {previous} to 0. `triton-console resume` brings it back.")
+    code = _finish(args, api, region, True, "Waiting for Karpenter to remove the GPU node(s)…")
+    if code == 0 and not args.no_wait:
         _say(f"Paused. Saving ${state.gpu_hourly:.3f}/h.")
     return code
 
 
 def run_resume(args: argparse.Namespace, cfg: Config) -> int:
-    from console.core.pause import PauseError, pause_state, resume
+    from console.core.pause import resume
 
-    api = _connect(cfg)
-    if api is None:
+    loaded = _state(args, cfg)
+    if loaded is None:
         return 2
-    region = args.region or cfg.aws.region
-    try:
-        state = pause_state(api, cfg.kube.namespace, cfg.kube.release, region)
-    except PauseError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    api, region, state = loaded
+    where = f"{cfg.kube.namespace}/{cfg.kube.release}"
     if not state.paused:
-        _say(f"Not paused: {cfg.kube.namespace}/{cfg.kube.release} has {state.replicas} replica(s).")
+        _say(f"Not paused: {where} has {state.replicas} replica(s).")
         return 0
-    _say(f"Scale {cfg.kube.namespace}/{cfg.kube.release} from 0 to {state.recorded or 'the HPA minimum'}; Karpenter launches a GPU node (billing starts again).")
+    _say(f"Scale {where} from 0 to {state.recorded or 'the HPA minimum'}; Karpenter launches a GPU node (billing starts again).")
     if not _confirm("Resume?", args.yes):
         return 1
-    replicas = resume(api, cfg.kube.namespace, cfg.kube.release)
-    _say(f"Scaled to {replicas}.")
-    if args.no_wait:
-        return 0
-    _say("Waiting for a GPU node…")
-    return _watch(api, region, False, args.timeout)
+    _say(f"Scaled to {resume(api, cfg.kube.namespace, cfg.kube.release)}.")
+    return _finish(args, api, region, False, "Waiting for a GPU node…")

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,45 +215,47 @@ def price_quote(
     cache: _Cache | None = None,
 ) -> PriceQuote:
     """The hourly price with where it came from. Never raises for AWS trouble."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     cache = cache or _Cache()
     capacity = normalise_capacity_type(capacity_type)
     offline = session is None and pricing_client is None and ec2_client is None and not aws_credentials_configured()
     if capacity == "spot":
-        key = f"spot/{region}/{instance_type}"
-        cached = cache.get(key, SPOT_TTL_S)
-        if cached is not None:
-            return PriceQuote(cached, "cache")
-        if not offline and time.time() - _api_failed_at.get(key, 0.0) > FAILED_RETRY_S:
-            try:
-                price = spot_from_history(instance_type, ec2_client or _ec2_client(region, session))
-            except (BotoCoreError, ClientError, ValueError, KeyError) as exc:
-                log.info("spot price history unavailable for %s in %s: %s", instance_type, region, exc)
-                _api_failed_at[key] = time.time()
-                price = None
-            if price is not None:
-                cache.put(key, price)
-                return PriceQuote(price, "spot-history")
+        found = _ask(
+            f"spot/{region}/{instance_type}", SPOT_TTL_S, offline, cache,
+            lambda: spot_from_history(instance_type, ec2_client or _ec2_client(region, session)), "spot-history",
+        )
+        if found.price is not None:
+            return found
         upper = price_quote(instance_type, region, "on-demand", session=session, pricing_client=pricing_client, cache=cache)
         return PriceQuote(upper.price, "on-demand-upper-bound" if upper.price is not None else "unknown")
-
-    key = f"on-demand/{region}/{instance_type}"
-    cached = cache.get(key, ON_DEMAND_TTL_S)
-    if cached is not None:
-        return PriceQuote(cached, "cache")
-    if not offline and time.time() - _api_failed_at.get(key, 0.0) > FAILED_RETRY_S:
-        try:
-            price = on_demand_from_api(instance_type, region, pricing_client or _pricing_client(session))
-        except (BotoCoreError, ClientError, ValueError, KeyError) as exc:
-            log.info("Pricing API unavailable for %s in %s: %s", instance_type, region, exc)
-            _api_failed_at[key] = time.time()
-            price = None
-        if price is not None:
-            cache.put(key, price)
-            return PriceQuote(price, "pricing-api")
+    found = _ask(
+        f"on-demand/{region}/{instance_type}", ON_DEMAND_TTL_S, offline, cache,
+        lambda: on_demand_from_api(instance_type, region, pricing_client or _pricing_client(session)), "pricing-api",
+    )
+    if found.price is not None:
+        return found
     static = STATIC_INSTANCE_PRICES.get(instance_type)
     return PriceQuote(static, "static" if static is not None else "unknown")
+
+
+def _ask(key: str, ttl_s: float, offline: bool, cache: _Cache, fetch: Callable[[], float | None], source: str) -> PriceQuote:
+    """The cache, else the API (unless offline or it failed recently); a found price is cached."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    cached = cache.get(key, ttl_s)
+    if cached is not None:
+        return PriceQuote(cached, "cache")
+    if offline or time.time() - _api_failed_at.get(key, 0.0) <= FAILED_RETRY_S:
+        return PriceQuote(None, "unknown")
+    try:
+        price = fetch()
+    except (BotoCoreError, ClientError, ValueError, KeyError) as exc:
+        log.info("price lookup %s failed: %s", key, exc)
+        _api_failed_at[key] = time.time()
+        return PriceQuote(None, "unknown")
+    if price is None:
+        return PriceQuote(None, "unknown")
+    cache.put(key, price)
+    return PriceQuote(price, source)
 
 
 def hourly_price(instance_type: str, region: str, capacity_type: str = "on-demand") -> float | None:

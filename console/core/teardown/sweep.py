@@ -171,15 +171,13 @@ def sweep(
 
     result = SweepResult()
     notify = on_event or (lambda *_: None)
-    failures: dict[str, str] = {}
     for _pass in range(MAX_PASSES):
         progress = False
         for group in FINDERS:
             try:
                 found = find(c, cluster, group)
-            except (BotoCoreError, ClientError) as exc:
-                failures[f"list {group}"] = str(exc)
-                continue
+            except (BotoCoreError, ClientError):
+                continue  # the final discover() reports the kind as unverified
             if group == "eks":  # node groups go with their cluster
                 found = [r for r in found if r.kind == "eks-cluster"] or found
             for resource in found:
@@ -187,11 +185,9 @@ def sweep(
                 try:
                     DELETERS[resource.kind](c, resource, wait_s)
                 except (BotoCoreError, ClientError, TimeoutError, RuntimeError) as exc:
-                    failures[resource.id] = str(exc)
                     notify("failed", resource, str(exc))
                     result.failed.append((resource, str(exc)))
                     continue
-                failures.pop(resource.id, None)
                 result.deleted.append(resource)
                 notify("deleted", resource, "")
                 progress = True
@@ -200,5 +196,6 @@ def sweep(
     result.remaining = discover(c, cluster)
     # Only failures of things that are still there matter in the end.
     still = {r.id for r in result.remaining.resources}
-    result.failed = [(r, why) for r, why in result.failed if r.id in still]
+    last_failure = {r.id: (r, why) for r, why in result.failed}  # one line per resource, its latest reason
+    result.failed = [entry for rid, entry in last_failure.items() if rid in still]
     return result
