@@ -16,15 +16,7 @@ resource "helm_release" "nvidia_device_plugin" {
 }
 
 # ---------------------------------------------------------------- storage: gp3 by default
-resource "kubernetes_annotations" "gp2_not_default" {
-  api_version = "storage.k8s.io/v1"
-  kind        = "StorageClass"
-  metadata { name = "gp2" }
-  annotations = { "storageclass.kubernetes.io/is-default-class" = "false" }
-  force       = true
-  depends_on  = [module.eks]
-}
-
+# EKS 1.30+ no longer marks gp2 as the default class, so gp3 is the only default.
 resource "kubernetes_storage_class_v1" "gp3" {
   metadata {
     name        = "gp3"
@@ -39,7 +31,7 @@ resource "kubernetes_storage_class_v1" "gp3" {
     fsType    = "ext4"
     encrypted = "true"
   }
-  depends_on = [kubernetes_annotations.gp2_not_default]
+  depends_on = [module.eks]
 }
 
 # ---------------------------------------------------------------- Prometheus + Grafana

@@ -11,6 +11,7 @@ cd "$(dirname "$0")"
 die() { echo "cleanup.sh: $*" >&2; exit 1; }
 command -v terraform >/dev/null || die "terraform is not installed"
 command -v aws >/dev/null || die "aws CLI is not installed"
+command -v kubectl >/dev/null || die "kubectl is not installed"
 
 REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
 [ -n "$REGION" ] || die "set AWS_REGION (or AWS_DEFAULT_REGION) to the region the cluster is in"
@@ -40,11 +41,23 @@ else
   echo "warning: cannot reach the cluster; Kubernetes-created resources are checked at the end"
 fi
 
-# 2. Terraform, in reverse order of install.sh.
-for target in helm_release.triton module.eks module.vpc; do
-  echo "==> terraform destroy -target=$target"
-  terraform destroy -target="$target" -auto-approve -input=false || die "destroy of $target failed; run ./cleanup.sh again"
-done
+# 2. Terraform, in reverse order of install.sh. Between EKS and the VPC: network interfaces the
+#    VPC CNI left behind (detached, "aws-K8S-..."), which would block deleting the subnets.
+destroy_target() {
+  echo "==> terraform destroy -target=$1"
+  terraform destroy -target="$1" -auto-approve -input=false || die "destroy of $1 failed; run ./cleanup.sh again"
+}
+destroy_target helm_release.triton
+destroy_target module.eks
+if [ -n "$VPC_ID" ]; then
+  for eni in $(aws ec2 describe-network-interfaces --region "$REGION" \
+      --filters "Name=vpc-id,Values=$VPC_ID" "Name=status,Values=available" "Name=description,Values=aws-K8S-*" \
+      --query 'NetworkInterfaces[].NetworkInterfaceId' --output text); do
+    echo "deleting detached CNI network interface $eni"
+    aws ec2 delete-network-interface --region "$REGION" --network-interface-id "$eni" || true
+  done
+fi
+destroy_target module.vpc
 echo "==> terraform destroy (everything left)"
 terraform destroy -auto-approve -input=false || die "destroy failed; run ./cleanup.sh again"
 
@@ -62,7 +75,7 @@ LBS=$(aws elbv2 describe-load-balancers --region "$REGION" --query 'LoadBalancer
 if [ -n "$VPC_ID" ]; then
   ENIS=$(aws ec2 describe-network-interfaces --region "$REGION" --filters "Name=vpc-id,Values=$VPC_ID" \
     --query 'NetworkInterfaces[].NetworkInterfaceId' --output text 2>/dev/null || true)
-  [ -n "$ENIS" ] && { echo "Network interfaces left in $VPC_ID: $ENIS"; LEFT=1; }
+  [ -n "$ENIS" ] && { echo "Network interfaces left in $VPC_ID (delete: aws ec2 delete-network-interface): $ENIS"; LEFT=1; }
 fi
 if [ "$LEFT" = 1 ]; then
   echo "Cleanup finished with leftovers above: they still bill until deleted."

@@ -28,7 +28,7 @@ resource "helm_release" "karpenter" {
   repository_username = data.aws_ecrpublic_authorization_token.token.user_name
   repository_password = data.aws_ecrpublic_authorization_token.token.password
   chart               = "karpenter"
-  version             = "1.1.1"
+  version             = var.karpenter_version
   wait                = true
 
   values = [yamlencode({
@@ -38,7 +38,6 @@ resource "helm_release" "karpenter" {
       clusterEndpoint   = module.eks.cluster_endpoint
       interruptionQueue = module.karpenter.queue_name
     }
-    webhook = { enabled = false }
   })]
 }
 

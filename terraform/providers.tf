@@ -12,13 +12,17 @@ provider "aws" {
 }
 
 # Kubernetes access uses short-lived EKS tokens (aws eks get-token), never a stored credential.
+locals {
+  eks_token_args = ["eks", "get-token", "--cluster-name", module.eks.cluster_name, "--region", var.region]
+}
+
 provider "kubernetes" {
   host                   = module.eks.cluster_endpoint
   cluster_ca_certificate = base64decode(module.eks.cluster_certificate_authority_data)
   exec {
     api_version = "client.authentication.k8s.io/v1beta1"
     command     = "aws"
-    args        = ["eks", "get-token", "--cluster-name", module.eks.cluster_name, "--region", var.region]
+    args        = local.eks_token_args
   }
 }
 
@@ -29,7 +33,7 @@ provider "helm" {
     exec {
       api_version = "client.authentication.k8s.io/v1beta1"
       command     = "aws"
-      args        = ["eks", "get-token", "--cluster-name", module.eks.cluster_name, "--region", var.region]
+      args        = local.eks_token_args
     }
   }
 }
@@ -42,6 +46,6 @@ provider "kubectl" {
   exec {
     api_version = "client.authentication.k8s.io/v1beta1"
     command     = "aws"
-    args        = ["eks", "get-token", "--cluster-name", module.eks.cluster_name, "--region", var.region]
+    args        = local.eks_token_args
   }
 }

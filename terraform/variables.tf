@@ -5,9 +5,9 @@ variable "region" {
 }
 
 variable "name" {
-  description = "Name of the cluster and prefix of everything created."
+  description = "Name of the cluster and prefix of everything created (the console's aws.cluster)."
   type        = string
-  default     = "triton-vllm"
+  default     = "nvidia-triton-server"
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
     error_message = "name: lowercase letters, digits and dashes, 2-31 characters, starting with a letter."
@@ -22,6 +22,12 @@ variable "cluster_version" {
     condition     = can(regex("^1\\.[0-9]+$", var.cluster_version))
     error_message = "cluster_version looks like 1.35."
   }
+}
+
+variable "karpenter_version" {
+  description = "Karpenter chart version; must support cluster_version (1.11 supports Kubernetes 1.29-1.35)."
+  type        = string
+  default     = "1.11.1"
 }
 
 variable "vpc_cidr" {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_init_apply_output_against_standin(tmp_path, terraform_standin):
     assert any(isinstance(e, tf.Diagnostic) and e.severity == "warning" for e in seen)  # targeting warning
     full = run(tf.collect(runner, tf.Terraform.apply_args()))
     assert full.returncode == 0 and full.done == 18  # only what the targeted run did not create
-    assert full.outputs["grafana_secret_name"] == "triton-vllm-grafana-admin"
+    assert full.outputs["grafana_secret_name"] == "nvidia-triton-server-grafana-20261124"
     assert runner.output()["configure_kubectl"].startswith("aws eks --region us-west-2")
     calls = [json.loads(l) for l in log.read_text().splitlines()]
     assert ["apply", "-json", "-input=false", "-auto-approve", "-target=module.vpc"] in [c["argv"] for c in calls]
@@ -176,3 +177,104 @@ def test_uninitialised_dir_gives_terraforms_error(tmp_path, terraform_standin):
     runner = tf.Terraform(tmp_path)
     result = run(tf.collect(runner, tf.Terraform.apply_args()))
     assert result.returncode == 1 and "terraform init" in result.errors[0].detail
+
+
+def test_eta_uses_typical_durations_before_the_pace_is_known():
+    now = [0.0]
+    typical = {"aws_eks_cluster": 600.0}
+    p = tf.Progress(clock=lambda: now[0], typical_s=lambda r: typical.get(r.resource_type, 10.0))
+    p.update(tf.PlannedChange(type="planned_change", addr="c", action="create", resource_type="aws_eks_cluster"))
+    p.update(tf.PlannedChange(type="planned_change", addr="r", action="create", resource_type="aws_iam_role"))
+    assert p.eta_s() == 600.0
+    p.update(tf.ApplyStart(type="apply_start", addr="c", action="create", resource_type="aws_eks_cluster"))
+    now[0] = 200.0
+    p.update(tf.ApplyProgress(type="apply_progress", addr="c", action="create", elapsed_s=200))
+    assert p.eta_s() == 400.0
+    p.update(tf.ApplyComplete(type="apply_complete", addr="r", action="create", elapsed_s=1))
+    assert p.eta_s() == 400.0  # pace (200 s per resource, one left) is shorter than the cluster's typical rest
+
+
+def test_destroy_plan_file_and_state_list(tmp_path, terraform_standin):
+    terraform_standin("provision_ok")
+    runner = tf.Terraform(tmp_path)
+    run(tf.collect(runner, runner.init_args()))
+    run(tf.collect(runner, tf.Terraform.apply_args(targets=["module.vpc"])))
+    plan = run(tf.collect(runner, tf.Terraform.plan_args(out="destroy.tfplan", destroy=True)))
+    assert plan.summary.remove == 10 and plan.summary.operation == "destroy"
+    assert {r.action for r in plan.resources.values()} == {"delete"}
+    done = run(tf.collect(runner, tf.Terraform.apply_args(plan_file="destroy.tfplan")))
+    assert done.returncode == 0 and done.done == 10
+    stale = run(tf.collect(runner, tf.Terraform.apply_args(plan_file="destroy.tfplan")))
+    assert stale.returncode == 1 and "stale" in stale.errors[0].summary
+    listed = subprocess.run([runner.binary, "state", "list"], cwd=tmp_path, capture_output=True, text=True)
+    assert listed.returncode == 0 and listed.stdout == ""
+
+
+CONSOLE_THAT_DIES = """
+import asyncio, os, sys
+sys.path.insert(0, {repo!r})
+from console.core import terraform as tf
+
+async def main():
+    runner = tf.Terraform({workdir!r})
+    async for event in runner.stream(tf.Terraform.apply_args(targets=["module.vpc"])):
+        if isinstance(event, tf.ApplyComplete):
+            print("first resource done", flush=True)
+            os._exit(9)  # the console crashes / its terminal goes away mid-apply
+
+asyncio.run(main())
+"""
+
+
+def test_terraform_finishes_and_saves_state_when_the_console_dies(tmp_path, terraform_standin):
+    import sys
+    import time
+
+    terraform_standin("provision_slow")
+    runner = tf.Terraform(tmp_path)
+    run(tf.collect(runner, runner.init_args()))
+    script = CONSOLE_THAT_DIES.format(repo=str(Path(__file__).resolve().parents[1]), workdir=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9 and "first resource done" in done.stdout
+    state_file = tmp_path / "terraform.tfstate"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # terraform carries on without the console
+        if len(json.loads(state_file.read_text())["resources"]) == 10:
+            break
+        time.sleep(0.2)
+    assert len(json.loads(state_file.read_text())["resources"]) == 10
+    assert not (tmp_path / ".standin-double-interrupt").exists()
+
+
+def test_cancelled_task_interrupts_without_waiting_and_terraform_still_saves(tmp_path, terraform_standin):
+    import time
+
+    terraform_standin("provision_slow")
+    runner = tf.Terraform(tmp_path)
+
+    async def go():
+        await tf.collect(runner, runner.init_args())
+
+        async def consume():
+            async for event in runner.stream(tf.Terraform.apply_args(targets=["module.vpc"])):
+                pass
+
+        task = asyncio.create_task(consume())
+        while not (tmp_path / "terraform.tfstate").exists():
+            await asyncio.sleep(0.05)
+        task.cancel()  # what an app shutting down does to its workers
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(go())
+    state = tmp_path / "terraform.tfstate"
+    previous = None
+    for _ in range(30):  # wait until the state stops growing: terraform has stopped on its own
+        current = json.loads(state.read_text())["resources"]
+        if current == previous:
+            break
+        previous = current
+        time.sleep(1.0)
+    final = json.loads(state.read_text())["resources"]
+    assert 0 < len(final) < 10  # interrupted gracefully, not run to the end, state intact JSON
+    assert not (tmp_path / ".standin-double-interrupt").exists()

@@ -61,6 +61,14 @@ class AwsSettings:
 
 
 @dataclass
+class ProvisionSettings:
+    terraform_dir: str = ""  # empty = terraform/ of this checkout
+    cluster_version: str = "1.35"
+    gpu_instance_types: list[str] = field(default_factory=lambda: ["g5.12xlarge", "g5.24xlarge"])
+    gpu_pool_vcpu_limit: int = 96
+
+
+@dataclass
 class UiSettings:
     theme: str = "textual-dark"
 
@@ -71,6 +79,7 @@ class Config:
     local: LocalSettings = field(default_factory=LocalSettings)
     kube: KubeSettings = field(default_factory=KubeSettings)
     aws: AwsSettings = field(default_factory=AwsSettings)
+    provision: ProvisionSettings = field(default_factory=ProvisionSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     source: str = "defaults"  # where the file part came from, shown by the app
 

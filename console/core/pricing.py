@@ -258,7 +258,7 @@ def _ask(key: str, ttl_s: float, offline: bool, cache: _Cache, fetch: Callable[[
     return PriceQuote(price, source)
 
 
-def hourly_price(instance_type: str, region: str, capacity_type: str = "on-demand") -> float | None:
+def hourly_price(instance_type: str, region: str = "us-east-1", capacity_type: str = "on-demand") -> float | None:
     """USD per hour for one instance, or None when neither the API nor the table knows it."""
     return price_quote(instance_type, region, capacity_type).price
 

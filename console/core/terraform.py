@@ -21,6 +21,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -238,6 +239,7 @@ class ResourceState:
     action: str
     status: str = "planned"  # planned | running | done | failed
     elapsed_s: float = 0.0
+    resource_type: str = ""
 
 
 class Progress:
@@ -247,8 +249,14 @@ class Progress:
     earlier plan); resources that start without having been planned still count.
     """
 
-    def __init__(self, expected: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        expected: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        typical_s: Callable[[ResourceState], float] | None = None,
+    ) -> None:
         self.expected = expected
+        self.typical_s = typical_s
         self.resources: dict[str, ResourceState] = {}
         self.errors: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
@@ -259,24 +267,29 @@ class Progress:
         self.finished: float | None = None
         self.returncode: int | None = None
 
+    def _state(self, event: ResourceEvent) -> ResourceState:
+        state = self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+        state.resource_type = state.resource_type or event.resource_type
+        return state
+
     def update(self, event: Event) -> None:
         if isinstance(event, PlannedChange) and event.action not in ("noop", "read"):
-            self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+            self._state(event)
             self.expected = max(self.expected, len(self.resources))
         elif isinstance(event, ChangeSummary):
             self.summary = event
             if event.operation in ("plan", ""):
                 self.expected = max(self.expected, event.add + event.change + event.remove)
         elif isinstance(event, (ApplyStart, ApplyProgress)):
-            state = self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+            state = self._state(event)
             state.status = "running"
             state.elapsed_s = event.elapsed_s or state.elapsed_s
             self.expected = max(self.expected, len(self.resources))
         elif isinstance(event, ApplyComplete):
-            state = self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+            state = self._state(event)
             state.status, state.elapsed_s = "done", event.elapsed_s or state.elapsed_s
         elif isinstance(event, ApplyErrored):
-            state = self.resources.setdefault(event.addr, ResourceState(event.addr, event.action))
+            state = self._state(event)
             state.status, state.elapsed_s = "failed", event.elapsed_s or state.elapsed_s
         elif isinstance(event, Diagnostic):
             (self.errors if event.severity == "error" else self.warnings).append(event)
@@ -307,12 +320,18 @@ class Progress:
         return (self.finished or self._clock()) - self.started
 
     def eta_s(self) -> float | None:
-        """Seconds left at the pace so far; None until something finished."""
+        """Seconds left: the pace so far, or (with ``typical_s``) at least the longest typical
+        remaining time of a resource not done yet (terraform runs them in parallel). None
+        while nothing is known."""
         if self.finished is not None:
             return 0.0
-        if not self.done or not self.total:
-            return None
-        return self.elapsed_s / self.done * max(self.total - self.done, 0)
+        pace = self.elapsed_s / self.done * max(self.total - self.done, 0) if self.done and self.total else None
+        if self.typical_s is None:
+            return pace
+        left = [max(self.typical_s(r) - r.elapsed_s, 0.0) for r in self.resources.values() if r.status in ("planned", "running")]
+        if not left:
+            return pace
+        return max(pace or 0.0, max(left))
 
     def running(self) -> list[ResourceState]:
         return [r for r in self.resources.values() if r.status == "running"]
@@ -426,40 +445,48 @@ class Terraform:
         """Run ``terraform *args`` and yield its events, ending with :class:`Exited`.
 
         Leaving the iteration early (or cancelling the task) interrupts terraform gracefully
-        and waits for it to exit.
+        and waits for it to exit. terraform writes to a spool file, not a pipe, in its own
+        session: if the console dies (crash, closed terminal, dropped SSH) terraform neither
+        gets the terminal's signals nor a broken pipe, and finishes writing its state.
         """
         binary = self._require_binary()
         self._cancelled = False
+        fd, spool = tempfile.mkstemp(prefix="terraform-", suffix=".jsonl")
         try:
-            proc = await asyncio.create_subprocess_exec(
-                binary,
-                *args,
-                cwd=self.workdir,
-                env=self._environ(),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,  # our SIGINT is the only one it gets (not the terminal's too)
-                limit=1 << 22,
-            )
+            with os.fdopen(fd, "wb") as out:  # the child keeps its own copy of the descriptor
+                proc = await asyncio.create_subprocess_exec(
+                    binary,
+                    *args,
+                    cwd=self.workdir,
+                    env=self._environ(),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=asyncio.subprocess.STDOUT,
+                    start_new_session=True,
+                )
         except OSError as exc:
+            os.unlink(spool)
             raise TerraformNotFound(f"cannot run {binary}: {exc}") from exc
         self._proc = proc
         finished = False
         try:
-            assert proc.stdout is not None
-            async for raw in proc.stdout:
-                event = parse_line(raw.decode("utf-8", "replace"), self.secrets)
-                if event is not None:
-                    yield event
+            with open(spool, "rb") as reader:
+                async for raw in _follow(reader, proc):
+                    event = parse_line(raw.decode("utf-8", "replace"), self.secrets)
+                    if event is not None:
+                        yield event
             code = await proc.wait()
             finished = True
             yield Exited(type="exited", message=f"terraform exited with {code}", returncode=code, cancelled=self._cancelled)
         finally:
             if not finished and proc.returncode is None:
                 self._interrupt()
-                await asyncio.shield(proc.wait())
+                task = asyncio.current_task()
+                if not (task is not None and getattr(task, "cancelling", lambda: 0)()):
+                    await asyncio.shield(proc.wait())
+                # else the app is shutting down: terraform stops gracefully without us
             self._proc = None
+            os.unlink(spool)
 
     def cancel(self) -> bool:
         """Ask the running terraform to stop gracefully (one SIGINT). True when one was sent."""
@@ -480,6 +507,31 @@ class Terraform:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.returncode is None
+
+
+async def _follow(reader, proc: asyncio.subprocess.Process, poll_s: float = 0.05) -> AsyncIterator[bytes]:
+    """Lines appended to a file by a running process, until it exits and the file is drained."""
+    pending = b""
+    exited = False
+    while True:
+        chunk = reader.read(1 << 16)
+        if chunk:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line
+            continue
+        if exited:
+            break  # drained after the exit: nothing more can come
+        if proc.returncode is not None:
+            exited = True  # read once more: it may have written just before exiting
+            continue
+        try:
+            await asyncio.wait_for(asyncio.shield(proc.wait()), poll_s)
+        except asyncio.TimeoutError:
+            pass
+    if pending:
+        yield pending
 
 
 async def collect(tf: Terraform, args: list[str], on_event: Callable[[Event], None] | None = None) -> Progress:
