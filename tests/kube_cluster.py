@@ -60,8 +60,11 @@ KINDS = {
 }
 
 
+FROZEN_NOW: dt.datetime | None = None  # set by realistic_objects(now=...) so every stamp shares one base
+
+
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return FROZEN_NOW or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
 def stamp(ago_s: float = 0) -> str:
@@ -270,7 +273,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
              "reason": reason, "code": code}, status=code)
 
     def _list(self, request: kmock.Request, res: tuple) -> dict:
-        items = [copy.deepcopy(obj) for (r, ns, _), obj in self.store.items() if r == res and self._selected(request, r, ns, obj)]
+        # stored objects are never mutated in place (apply() replaces them), so no copies here
+        items = [obj for (r, ns, _), obj in self.store.items() if r == res and self._selected(request, r, ns, obj)]
         kind = KINDS.get(res, (res[2].capitalize(), True))[0]
         return {"apiVersion": _api_version(res), "kind": f"{kind}List", "metadata": {"resourceVersion": str(self.rv)}, "items": items}
 
@@ -653,8 +657,20 @@ POD_SPOT = f"{RELEASE}-5d9c7b8f6d-q9m4w"
 POD_PENDING = f"{RELEASE}-5d9c7b8f6d-pz8vd"
 
 
-def realistic_objects() -> list[tuple[tuple, str | None, dict]]:
-    """What the seed blueprint runs: 2 core m5 nodes, GPU nodes from Karpenter, 3 Triton pods (one Pending)."""
+def realistic_objects(now: dt.datetime | None = None) -> list[tuple[tuple, str | None, dict]]:
+    """What the seed blueprint runs: 2 core m5 nodes, GPU nodes from Karpenter, 3 Triton pods (one Pending).
+
+    ``now`` fixes the base of every timestamp (ages become reproducible, e.g. for snapshots).
+    """
+    global FROZEN_NOW
+    FROZEN_NOW = now
+    try:
+        return _realistic_objects()
+    finally:
+        FROZEN_NOW = None
+
+
+def _realistic_objects() -> list[tuple[tuple, str | None, dict]]:
     objs: list[tuple[tuple, str | None, dict]] = [
         (NAMESPACES, None, {"metadata": {"name": NAMESPACE}}),
         (NODES, None, core_node(CORE_NODES[0], "us-west-2a")),
@@ -764,8 +780,8 @@ class KubeCluster:
         for res, ns, obj in objects:
             self.add(res, obj, ns)
 
-    def load_realistic(self) -> None:
-        self.load(realistic_objects())
+    def load_realistic(self, now: dt.datetime | None = None) -> None:
+        self.load(realistic_objects(now))
         self.append_log(NAMESPACE, POD_READY, [
             "I1124 21:40:02.000000 1 server.cc:674] +-----------+---------+--------+",
             "I1124 21:40:02.000000 1 server.cc:674] | Model     | Version | Status |",
@@ -813,8 +829,8 @@ class KubeCluster:
 
         configuration = kubernetes.client.Configuration()
         configuration.host = self.url
-        configuration.api_key = {"authorization": "kmock-token"}
-        configuration.api_key_prefix = {"authorization": "Bearer"}
+        configuration.api_key = {"BearerToken": "kmock-token"}
+        configuration.api_key_prefix = {"BearerToken": "Bearer"}
         return kubernetes.client.ApiClient(configuration)
 
 

@@ -51,6 +51,8 @@ class KubeSettings:
     context: str = ""
     namespace: str = "triton-vllm"
     release: str = "triton-vllm"
+    source: str = "kubeconfig"  # "kubeconfig" or "eks" (aws.cluster in aws.region, no kubeconfig needed)
+    port_forward: bool = True  # the Cluster place forwards Triton gRPC/metrics and points the app at them
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Reusable widgets and helpers for the app's screens."""

@@ -1,0 +1,1 @@
+"""Kubernetes side of the console: connection, watches, the cluster picture, actions, port-forwards."""
