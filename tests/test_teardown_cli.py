@@ -11,11 +11,12 @@ from console import cli
 from tests.aws_leftovers import REGION, existing, plant
 
 CLUSTER = "triton-a"
+EKS_CONTEXT = f"arn:aws:eks:{REGION}:123456789012:cluster/{CLUSTER}"  # as `aws eks update-kubeconfig` names it
 
 
 @pytest.fixture
 def args(tmp_path, kube_cluster, monkeypatch):
-    monkeypatch.setenv("TRITON_CONSOLE_KUBE_KUBECONFIG", kube_cluster.kubeconfig(tmp_path / "kubeconfig"))
+    monkeypatch.setenv("TRITON_CONSOLE_KUBE_KUBECONFIG", kube_cluster.kubeconfig(tmp_path / "kubeconfig", context=EKS_CONTEXT))
     return ["teardown", "--cluster", CLUSTER, "--region", REGION, "--terraform-dir", str(tmp_path / "none")]
 
 
@@ -84,3 +85,12 @@ def test_yes_and_json_on_a_clean_aws_account(aws_server, args, capsys, kube_clus
     assert report["nothing_left"] is True
     assert report["deleted"] == ["NodePool gpu", "NodePool cpu"]  # the AWS side had nothing
     assert report["file"].endswith(".txt")
+
+
+def test_a_kubeconfig_context_of_another_cluster_is_never_torn_down(aws_server, kube_cluster, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TRITON_CONSOLE_KUBE_KUBECONFIG", kube_cluster.kubeconfig(tmp_path / "kc", context="staging"))
+    plant(CLUSTER)
+    assert cli.main(["teardown", "--cluster", CLUSTER, "--region", REGION, "--terraform-dir", str(tmp_path / "none"), "--yes"]) == 0
+    err = capsys.readouterr().err
+    assert "[nodepools] skipped kubeconfig context 'staging' is not cluster 'triton-a'" in err
+    assert sorted(kube_cluster.names(("karpenter.sh", "v1", "nodepools"))) == ["cpu", "gpu"]  # untouched

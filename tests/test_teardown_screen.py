@@ -14,6 +14,7 @@ from tests.karpenter_standin import KarpenterStandIn
 from tests.test_app_shell import wait_for as app_shell_wait_for
 
 CLUSTER = "triton-a"
+EKS_CONTEXT = f"arn:aws:eks:{REGION}:123456789012:cluster/{CLUSTER}"  # as `aws eks update-kubeconfig` names it
 
 
 async def wait_for(pilot, predicate, timeout=60.0):
@@ -22,7 +23,7 @@ async def wait_for(pilot, predicate, timeout=60.0):
 
 @pytest.fixture
 def app_config(aws_server, kube_cluster, tmp_path, monkeypatch):
-    monkeypatch.setenv("TRITON_CONSOLE_KUBE_KUBECONFIG", kube_cluster.kubeconfig(tmp_path / "kubeconfig"))
+    monkeypatch.setenv("TRITON_CONSOLE_KUBE_KUBECONFIG", kube_cluster.kubeconfig(tmp_path / "kubeconfig", context=EKS_CONTEXT))
     monkeypatch.setenv("TRITON_CONSOLE_AWS_CLUSTER", CLUSTER)
     monkeypatch.setenv("TRITON_CONSOLE_AWS_REGION", REGION)
     return config_mod.load()

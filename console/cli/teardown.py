@@ -33,7 +33,7 @@ def _say(text: str) -> None:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    from console.core.cluster_access import api_client_or_reason
+    from console.core.cluster_access import api_client_for_cluster
     from console.core.teardown.plan import Target, make_plan
     from console.core.teardown.run import StageEvent, confirmation_matches, run_teardown
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not cluster or not region:
         _say("triton-console teardown: a cluster name and a region are needed (--cluster, --region)")
         return 2
-    api, why = api_client_or_reason(cfg)
+    api, why = api_client_for_cluster(cfg, cluster, region)
     target = Target(cluster, region, profile=args.profile or cfg.aws.profile, api_client=api, kube_note=why)
     if args.terraform_dir:
         target.terraform_dir = args.terraform_dir

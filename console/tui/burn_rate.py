@@ -35,10 +35,10 @@ class BurnRateTicker:
 
     def _measure(self) -> None:
         from console.core.burn_rate import compute_burn_rate
-        from console.core.cluster_access import api_client_or_reason
+        from console.core.cluster_access import api_client_for_cluster
 
         cfg = self.app.config  # type: ignore[attr-defined]
-        api, _why = api_client_or_reason(cfg)
+        api, _why = api_client_for_cluster(cfg, cfg.aws.cluster, cfg.aws.region)
         rate = compute_burn_rate(cfg.aws.cluster, cfg.aws.region, api_client=api, profile=cfg.aws.profile)
         self.last = rate
         self.app.call_from_thread(self._show, rate.headline())

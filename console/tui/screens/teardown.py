@@ -88,11 +88,11 @@ class TeardownScreen(Screen):
         self.query_one("#td-summary", Static).update(text)
 
     def _make_target(self) -> Any:
-        from console.core.cluster_access import api_client_or_reason
+        from console.core.cluster_access import api_client_for_cluster
         from console.core.teardown.plan import Target
 
         cfg = self.app.config
-        api, why = api_client_or_reason(cfg)
+        api, why = api_client_for_cluster(cfg, cfg.aws.cluster, cfg.aws.region)
         return Target(cfg.aws.cluster, cfg.aws.region, profile=cfg.aws.profile, api_client=api, kube_note=why)
 
     # ---- plan ----------------------------------------------------------------------------------
