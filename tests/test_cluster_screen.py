@@ -161,6 +161,7 @@ def test_cluster_screen_snapshot(snap_compare, tmp_path, monkeypatch):
     async def loaded(pilot) -> None:
         await _loaded(pilot, app)
         assert await wait_for(pilot, lambda: "pool gpu" in str(app.screen.query_one("#hpa-panel", Static).render()))
+        assert await wait_for(pilot, lambda: "burn $" in _line(app))  # prices arrive off-thread
         await pilot.pause(0.2)
 
     try:

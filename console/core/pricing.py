@@ -239,13 +239,12 @@ def price_quote(
 
 def _ask(key: str, ttl_s: float, offline: bool, cache: _Cache, fetch: Callable[[], float | None], source: str) -> PriceQuote:
     """The cache, else the API (unless offline or it failed recently); a found price is cached."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     cached = cache.get(key, ttl_s)
     if cached is not None:
         return PriceQuote(cached, "cache")
     if offline or time.time() - _api_failed_at.get(key, 0.0) <= FAILED_RETRY_S:
         return PriceQuote(None, "unknown")
+    from botocore.exceptions import BotoCoreError, ClientError  # only now: botocore takes a while to import
     try:
         price = fetch()
     except (BotoCoreError, ClientError, ValueError, KeyError) as exc:

@@ -44,7 +44,7 @@ class TableSync:
             elif before != cells:
                 for column, old, new in zip(self.columns, before, cells):
                     if old != new:
-                        table.update_cell(key, column, new)
+                        table.update_cell(key, column, new, update_width=True)  # a late price must not be cut
                         result.cells_written += 1
                         result.columns_changed.add(column)
             else:
