@@ -94,3 +94,18 @@ def test_a_kubeconfig_context_of_another_cluster_is_never_torn_down(aws_server, 
     err = capsys.readouterr().err
     assert "[nodepools] skipped kubeconfig context 'staging' is not cluster 'triton-a'" in err
     assert sorted(kube_cluster.names(("karpenter.sh", "v1", "nodepools"))) == ["cpu", "gpu"]  # untouched
+
+
+def test_without_aws_access_nothing_runs_and_the_plan_says_it_could_not_look(tmp_path, monkeypatch, capsys):
+    for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    args = ["teardown", "--cluster", CLUSTER, "--region", REGION, "--terraform-dir", str(tmp_path / "none"), "--kubeconfig", str(tmp_path / "none")]
+    assert cli.main([*args, "--yes"]) == 2
+    captured = capsys.readouterr()
+    assert "Billing now: unknown (AWS could not be read for 12 kind(s))" in captured.out
+    assert "(could not look: see below)" in captured.out and "(nothing found)" not in captured.out.split("5. Sweep")[1]
+    assert "Cannot read AWS" in captured.err and "Nothing was changed." in captured.err
+    assert not list((tmp_path / "xdg_data_home").rglob("*.json"))  # no report claims anything

@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cluster", help="EKS cluster name (default: [aws] cluster)")
     parser.add_argument("--region", help="AWS region (default: [aws] region)")
     parser.add_argument("--profile", help="AWS profile (default: [aws] profile)")
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: [kube] kubeconfig, $KUBECONFIG, ~/.kube/config)")
+    parser.add_argument("--context", help="kubeconfig context of this cluster (default: [kube] context)")
     parser.add_argument("--terraform-dir", type=Path, help="terraform working directory (default: <repo>/terraform)")
     parser.add_argument("--dry-run", action="store_true", help="show the plan and stop; nothing is changed")
     parser.add_argument("--yes", action="store_true", help="do not ask for the cluster name (for scripts)")
@@ -42,6 +44,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not cluster or not region:
         _say("triton-console teardown: a cluster name and a region are needed (--cluster, --region)")
         return 2
+    if args.kubeconfig:
+        cfg.kube.kubeconfig = args.kubeconfig
+    if args.context:
+        cfg.kube.context = args.context
     api, why = api_client_for_cluster(cfg, cluster, region)
     target = Target(cluster, region, profile=args.profile or cfg.aws.profile, api_client=api, kube_note=why)
     if args.terraform_dir:
@@ -58,6 +64,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print(plan.render_text(), file=sys.stderr if args.json else sys.stdout, flush=True)
     if args.dry_run:
         return 0
+    if plan.aws_unreadable:
+        _say(f"Cannot read AWS ({next(iter(plan.inventory.errors.values()))}): nothing could be swept or verified. Nothing was changed.")
+        return 2
     if not args.yes:
         if not sys.stdin.isatty():
             _say("Not confirmed: stdin is not a terminal. Pass --yes to tear down from a script. Nothing was changed.")

@@ -308,6 +308,6 @@ def discover(c: Clients, cluster: str, groups: tuple[str, ...] | None = None) ->
         try:
             inventory.resources.extend(find(c, cluster, group))
         except (BotoCoreError, ClientError) as exc:
-            log.warning("could not list %s: %s", group, exc)
+            log.info("could not list %s: %s", group, exc)  # shown by whoever reads Inventory.errors
             inventory.errors[group] = str(exc)
     return inventory

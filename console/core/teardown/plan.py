@@ -74,6 +74,19 @@ class TeardownPlan:
         return next(s for s in self.steps if s.id == stage)
 
     @property
+    def aws_unreadable(self) -> bool:
+        """AWS could not be read at all (no credentials, no network): nothing can be swept or verified."""
+        from console.core.teardown.inventory import FINDERS
+
+        return len(self.inventory.errors) >= len(FINDERS)
+
+    def billing_text(self) -> str:
+        if self.inventory.errors:
+            known = f"at least ${self.hourly:.2f}/h" if self.inventory.resources else "unknown"
+            return f"{known} (AWS could not be read for {len(self.inventory.errors)} kind(s))"
+        return f"${self.hourly:.2f}/h (${self.hourly * 24:.2f}/day)"
+
+    @property
     def nothing_to_do(self) -> bool:
         return not self.inventory.resources and not self.inventory.errors and all(not s.items for s in self.steps)
 
@@ -98,10 +111,10 @@ class TeardownPlan:
                 cost = f"${item.hourly:.3f}/h" if item.hourly else ""
                 lines.append(f"     - {item.what:<58} {item.detail[:40]:<40} {cost:>10}")
             if not step.items and not step.skip:
-                lines.append("     (nothing found)")
+                lines.append("     (could not look: see below)" if step.id == "sweep" and self.inventory.errors else "     (nothing found)")
         for kind, why in self.inventory.errors.items():
             lines.append(f"   ! could not list {kind}: {why}")
-        lines += ["", f"Billing now: ${self.hourly:.2f}/h (${self.hourly * 24:.2f}/day) for the AWS resources above."]
+        lines += ["", f"Billing now: {self.billing_text()} for the AWS resources above."]
         return "\n".join(lines)
 
 

@@ -129,14 +129,14 @@ class TeardownScreen(Screen):
             if step.skip:
                 table.add_row(f"{number} {step.id}", "skipped", "", step.skip[:90])
             elif not step.items:
-                table.add_row(f"{number} {step.id}", "nothing found", "", "")
+                table.add_row(f"{number} {step.id}", "could not look" if step.id == "sweep" and plan.inventory.errors else "nothing found", "", "")
             for item in step.items:
                 cost = Text(f"{item.hourly:.3f}" if item.hourly else "", justify="right")
                 table.add_row(f"{number} {step.id}", item.what[:48], cost, item.detail[:60])
         for kind, why in plan.inventory.errors.items():
             table.add_row("!", f"could not list {kind}", "", why[:90])
         self.query_one("#td-target", Static).update(
-            f"Cluster [b]{plan.cluster}[/b] in {plan.region} · billing now [b]${plan.hourly:.2f}/h[/b] (${plan.hourly * 24:.2f}/day) · "
+            f"Cluster [b]{plan.cluster}[/b] in {plan.region} · billing now [b]{plan.billing_text()}[/b] · "
             "ctrl+d tears down, p pauses the GPU"
         )
 
@@ -147,6 +147,9 @@ class TeardownScreen(Screen):
             self.notify("wait for the plan" if not self.busy else f"{self.busy} is running", severity="warning")
             return
         plan = self.plan
+        if plan.aws_unreadable:
+            self.notify("AWS cannot be read (credentials?): nothing could be swept or verified", severity="error")
+            return
         warning = (
             f"[b]Tear down {plan.cluster}[/b] in {plan.region}: {sum(len(s.items) for s in plan.steps if not s.skip)} items in "
             f"{sum(1 for s in plan.steps if not s.skip)} stages. Billing now ${plan.hourly:.2f}/h. This cannot be undone."
