@@ -120,6 +120,34 @@ def terraform_standin(tmp_path, monkeypatch):
     return use
 
 
+@pytest.fixture(scope="session")
+def local_stack(triton_server_factory, tmp_path_factory):
+    """ONE real tritonserver for the whole session serving the generated local repository:
+    our model.py on SmolLM2-135M-Instruct as ``smollm2-precise`` and ``smollm2-creative``.
+
+    Returns a :class:`console.core.local_stack.LocalStack` (``.grpc_url``, ``.http_url``,
+    ``.metrics_url``, ``.models``, ``.server``). Keep generations short (small max_tokens).
+    """
+    from console.core import local_stack as stack_mod
+
+    try:
+        stack_mod.smollm_gguf()
+    except stack_mod.LocalStackError as exc:
+        pytest.skip(str(exc))
+    repo = tmp_path_factory.mktemp("local-repository")
+    names = stack_mod.generate_repository(repo)
+    server = triton_server_factory(repo, name="local-stack", timeout=600)
+    return stack_mod.LocalStack(server=server, models=names, repository=repo, ready_s=server.wait_ready(timeout=5))
+
+
+@pytest.fixture(scope="session")
+def echo_and_failing_server(triton_server_factory, tmp_path_factory) -> TritonServer:
+    """A real tritonserver serving echo and failing (every request raises in execute())."""
+    repo = tmp_path_factory.mktemp("echo-failing-repo")
+    for name in ("echo", "failing"):
+        shutil.copytree(TESTS / "models" / name, repo / name)
+    return triton_server_factory(repo, name="echo-failing")
+
 @pytest.fixture
 def kube_cluster():
     """A realistic Kubernetes API server (kmock, real HTTP on loopback): see tests/kube_cluster.py.

@@ -712,16 +712,24 @@ class KubeCluster:
         for res, (kind, namespaced) in KINDS.items():
             if res in (NODEPOOLS, NODECLAIMS) and not with_karpenter:
                 continue  # a cluster without Karpenter: the CRDs do not exist
-            subresources = {"status"} | ({"scale"} if res == DEPLOYMENTS else set()) | ({"log", "portforward"} if res == PODS else set())
-            self.emulator.resources[res] = kmock.ResourceInfo(
-                kind=kind, namespaced=namespaced, subresources=subresources,
-                verbs={"list", "watch", "get", "create", "patch", "update", "delete"})
+            self.declare(res, kind, namespaced)
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._server: kmock.Server | None = None
         self._thread = threading.Thread(target=self._run, name="kube-cluster", daemon=True)
         self.url = ""
+
+    def declare(self, res: tuple, kind: str, namespaced: bool) -> None:
+        """Serve another resource, e.g. ``declare(("", "v1", "persistentvolumeclaims"), "PersistentVolumeClaim", True)``.
+
+        Undeclared resources answer 404, as a real server does for a CRD that is not installed.
+        """
+        KINDS.setdefault(tuple(res), (kind, namespaced))
+        subresources = {"status"} | ({"scale"} if res == DEPLOYMENTS else set()) | ({"log", "portforward"} if res == PODS else set())
+        self.emulator.resources[tuple(res)] = kmock.ResourceInfo(
+            kind=kind, namespaced=namespaced, subresources=subresources,
+            verbs={"list", "watch", "get", "create", "patch", "update", "delete"})
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)

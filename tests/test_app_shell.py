@@ -7,17 +7,7 @@ from textual.widgets import DataTable, Static
 from console.core.config import Config
 from console.tui.app import TritonConsoleApp
 from console.tui.places import PLACES
-
-
-async def wait_for(pilot, predicate, timeout=20.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.1)
-    return predicate()
+from tests.pilot_helpers import wait_for
 
 
 async def test_shell_lists_ready_models_from_real_server(echo_server):

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
+from contextlib import asynccontextmanager
 
-import pytest
 from textual.widgets import DataTable, Static
 
 from console.core.config import Config
 from console.tui.app import TritonConsoleApp
 from console.tui.screens.cluster_dialogs import AskScreen, ConfirmScreen, TextScreen
+from tests.test_app_shell import wait_for
 from tests.kube_cluster import (DEPLOYMENTS, NAMESPACE, PODS, POD_PENDING, POD_READY, POD_SPOT, KubeCluster, triton_pod,
                                 GPU_NODE)
 
 
-async def wait_for(pilot, predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.05)
-    return predicate()
+@asynccontextmanager
+async def running(kube_cluster, tmp_path, forward: bool = False):
+    """The app on the Cluster place against ``kube_cluster``, once its tables are filled."""
+    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"), forward=forward)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await _loaded(pilot, app)
+        yield pilot, app
 
 
 def _app(kubeconfig: str, forward: bool = False) -> TritonConsoleApp:
@@ -43,11 +43,10 @@ async def _loaded(pilot, app) -> None:
     assert await wait_for(pilot, lambda: _table(app, "pods").row_count == 3 and _table(app, "nodes").row_count == 4)
 
 
-async def test_tables_fill_and_follow_the_cluster(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"), forward=True)
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
-        assert await wait_for(pilot, lambda: "burn $9.740/h" in _line(app))  # prices arrive off-thread
+async def test_tables_fill_and_follow_the_cluster(kube_cluster, echo_server, tmp_path):
+    kube_cluster.forward_target(NAMESPACE, POD_READY, 8001, "127.0.0.1", echo_server.ports.grpc)
+    async with running(kube_cluster, tmp_path, forward=True) as (pilot, app):
+        assert await wait_for(pilot, lambda: "burn $9.740/h" in _line(app))  # prices arrive off-thread (spot at the on-demand upper bound, no AWS here)
         assert "GPUs 2/5" in _line(app)
         nodes = _table(app, "nodes")
         assert {nodes.get_row_at(0)[2], nodes.get_row_at(1)[2]} == {"g5.24xlarge", "g5.2xlarge"}  # GPU nodes first
@@ -59,6 +58,8 @@ async def test_tables_fill_and_follow_the_cluster(kube_cluster, tmp_path):
         # the forward is up and the app's Triton URLs point at it
         assert await wait_for(pilot, lambda: app.config.triton.url.startswith("127.0.0.1:"))
         assert app.config.triton.metrics_url.startswith("http://127.0.0.1:")
+        # which models the ready pod serves, asked through a forward to that pod (a real tritonserver)
+        assert await wait_for(pilot, lambda: _table(app, "pods").get_cell(POD_READY, "models") == "echo")
         # live updates: a pod changes, one goes, one comes
         kube_cluster.patch(PODS, POD_PENDING, {"status": {"phase": "Failed", "reason": "Evicted"}}, NAMESPACE)
         assert await wait_for(pilot, lambda: "Evicted" in str(_table(app, "pods").get_cell(POD_PENDING, "status")))
@@ -69,9 +70,7 @@ async def test_tables_fill_and_follow_the_cluster(kube_cluster, tmp_path):
 
 
 async def test_filter_narrows_rows_and_escape_clears(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"))
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
+    async with running(kube_cluster, tmp_path) as (pilot, app):
         await pilot.press("slash", *"crash")
         assert await wait_for(pilot, lambda: _table(app, "pods").row_count == 1)
         assert _table(app, "nodes").row_count == 0
@@ -88,9 +87,7 @@ async def _select_pod(pilot, app, name: str) -> None:
 
 
 async def test_delete_pod_needs_confirmation(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"))
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
+    async with running(kube_cluster, tmp_path) as (pilot, app):
         await _select_pod(pilot, app, POD_SPOT)
         await pilot.press("ctrl+d")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -106,12 +103,9 @@ async def test_delete_pod_needs_confirmation(kube_cluster, tmp_path):
 
 
 async def test_scale_asks_shows_the_plan_and_scales(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"))
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
+    async with running(kube_cluster, tmp_path) as (pilot, app):
         await pilot.press("ctrl+s")
         assert await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
-        await pilot.press("ctrl+a", *"backspace" * 0)
         app.screen.query_one("#ask-input").value = "5"
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -121,9 +115,7 @@ async def test_scale_asks_shows_the_plan_and_scales(kube_cluster, tmp_path):
 
 
 async def test_describe_and_follow_logs(kube_cluster, tmp_path):
-    app = _app(kube_cluster.kubeconfig(tmp_path / "kc"))
-    async with app.run_test(size=(180, 50)) as pilot:
-        await _loaded(pilot, app)
+    async with running(kube_cluster, tmp_path) as (pilot, app):
         await _select_pod(pilot, app, POD_READY)
         await pilot.press("d")
         assert await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
@@ -161,10 +153,35 @@ def test_cluster_screen_snapshot(snap_compare, tmp_path, monkeypatch):
     async def loaded(pilot) -> None:
         await _loaded(pilot, app)
         assert await wait_for(pilot, lambda: "pool gpu" in str(app.screen.query_one("#hpa-panel", Static).render()))
-        assert await wait_for(pilot, lambda: "burn $" in _line(app))  # prices arrive off-thread
+        assert await wait_for(pilot, lambda: "burn $9.740/h" in _line(app))  # prices arrive off-thread (spot at the on-demand upper bound, no AWS here)
+        assert await wait_for(pilot, lambda: _table(app, "events").row_count == 4)
         await pilot.pause(0.2)
 
     try:
         assert snap_compare(app, terminal_size=(180, 48), run_before=loaded)
     finally:
         cluster.stop()
+
+
+async def test_switch_context_inside_the_app(kube_cluster, empty_kube_cluster, tmp_path):
+    import yaml
+
+    from console.tui.screens.cluster_dialogs import PickScreen
+
+    doc = {"apiVersion": "v1", "kind": "Config", "current-context": "prod",
+           "clusters": [{"name": "prod", "cluster": {"server": kube_cluster.url}},
+                        {"name": "lab", "cluster": {"server": empty_kube_cluster.url}}],
+           "users": [{"name": "u", "user": {"token": "t"}}],
+           "contexts": [{"name": "prod", "context": {"cluster": "prod", "user": "u"}},
+                        {"name": "lab", "context": {"cluster": "lab", "user": "u"}}]}
+    (tmp_path / "two").write_text(yaml.safe_dump(doc))
+    app = _app(str(tmp_path / "two"))
+    async with app.run_test(size=(180, 50)) as pilot:
+        await _loaded(pilot, app)
+        assert "prod" in _line(app)
+        await pilot.press("c")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        assert app.screen.options[:2] == ["context:prod  (current)", "context:lab"]
+        app.screen.dismiss("context:lab")
+        assert await wait_for(pilot, lambda: "lab" in _line(app) and _table(app, "nodes").row_count == 0)
+        assert _table(app, "pods").row_count == 0 and app.config.kube.context == "lab"

@@ -97,3 +97,14 @@ def test_unknown_resources_are_404_and_missing_crds_are_absent(empty_kube_cluste
     assert empty_kube_cluster.names(PODS) == []
     assert json.load(urllib.request.urlopen(f"{empty_kube_cluster.url}/apis/autoscaling/v2/namespaces/x/horizontalpodautoscalers", timeout=10))["items"] == []
     assert HPAS
+
+
+def test_more_resources_can_be_declared(empty_kube_cluster):
+    pvcs = ("", "v1", "persistentvolumeclaims")
+    empty_kube_cluster.declare(pvcs, "PersistentVolumeClaim", True)
+    empty_kube_cluster.add(pvcs, {"metadata": {"name": "model-cache", "namespace": NAMESPACE}, "spec": {"storageClassName": "gp3"}})
+    core = kubernetes.client.CoreV1Api(empty_kube_cluster.api_client())
+    claims = core.list_namespaced_persistent_volume_claim(NAMESPACE, _request_timeout=10).items
+    assert [c.metadata.name for c in claims] == ["model-cache"]
+    core.delete_namespaced_persistent_volume_claim("model-cache", NAMESPACE, _request_timeout=10)
+    assert empty_kube_cluster.names(pvcs) == []

@@ -63,3 +63,16 @@ def test_status_watch_json_streams_changes(kube_cluster, tmp_path):
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_status_cluster_flag_goes_through_eks(aws_server):
+    import boto3
+
+    boto3.client("eks", region_name="us-west-2").create_cluster(
+        name="demo", roleArn="arn:aws:iam::123456789012:role/eks", resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    missing = _status("--cluster", "nope", "--region", "us-west-2")
+    assert missing.returncode == 1 and "no EKS cluster named 'nope'" in missing.stderr
+    # moto's endpoint is not a Kubernetes API: connecting works, listing fails clearly and quickly
+    found = _status("--cluster", "demo", "--region", "us-west-2", "--timeout", "3")
+    assert found.returncode == 1 and "cannot list the cluster eks:demo@us-west-2" in found.stderr
+    assert "Traceback" not in found.stderr

@@ -28,10 +28,8 @@ NODES = ("", "v1", "nodes")
 def cluster(kube_cluster):
     """The shared realistic cluster plus what a teardown must delete first: an NLB Service, an
     Ingress and the model-cache PVC."""
-    import kmock
-
-    for res, kind in ((PVCS, "PersistentVolumeClaim"), (INGRESSES, "Ingress")):
-        kube_cluster.emulator.resources[res] = kmock.ResourceInfo(kind=kind, namespaced=True, verbs={"list", "get", "create", "delete", "patch"})
+    kube_cluster.declare(PVCS, "PersistentVolumeClaim", True)
+    kube_cluster.declare(INGRESSES, "Ingress", True)
     kube_cluster.add(SERVICES, {
         "metadata": {"name": f"{RELEASE}-public", "namespace": NAMESPACE},
         "spec": {"type": "LoadBalancer", "ports": [{"name": "http", "port": 8000}]},

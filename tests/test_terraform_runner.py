@@ -278,3 +278,11 @@ def test_cancelled_task_interrupts_without_waiting_and_terraform_still_saves(tmp
     final = json.loads(state.read_text())["resources"]
     assert 0 < len(final) < 10  # interrupted gracefully, not run to the end, state intact JSON
     assert not (tmp_path / ".standin-double-interrupt").exists()
+
+
+def test_standin_replays_the_documented_stream_through_the_runner(tmp_path, terraform_standin):
+    terraform_standin("documented")
+    result = run(tf.collect(tf.Terraform(tmp_path), tf.Terraform.apply_args()))
+    assert result.returncode == 0 and result.done == 1
+    assert result.resources["random_pet.animal"].status == "done"
+    assert result.outputs == {"pets": "smart-lizard"} and result.summary.operation == "apply"

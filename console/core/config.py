@@ -71,6 +71,15 @@ class ProvisionSettings:
 
 
 @dataclass
+class MetricsSettings:
+    prometheus_url: str = ""  # the cluster's Prometheus; used when set and reachable
+    prometheus_matchers: str = ""  # extra series matchers, e.g. namespace="triton-vllm"
+    window_s: float = 300.0  # how much history the Metrics place plots
+    poll_s: float = 2.0
+    rate_interval_s: float = 10.0  # rates and per-request times cover this much
+
+
+@dataclass
 class UiSettings:
     theme: str = "textual-dark"
 
@@ -82,6 +91,7 @@ class Config:
     kube: KubeSettings = field(default_factory=KubeSettings)
     aws: AwsSettings = field(default_factory=AwsSettings)
     provision: ProvisionSettings = field(default_factory=ProvisionSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     source: str = "defaults"  # where the file part came from, shown by the app
 

@@ -30,6 +30,7 @@ NODE_COLUMNS = ["name", "status", "type", "capacity", "pool", "gpus", "cpu", "me
 POD_COLUMNS = ["name", "ready", "status", "restarts", "node", "gpus", "age", "models"]
 EVENT_COLUMNS = ["type", "reason", "object", "count", "last", "message"]
 MODEL_PROBE_S = 15.0
+MODEL_PROBE_MAX_PODS = 16  # each probe is a short-lived forward; a big deployment shows the first 16
 AGE_REFRESH_S = 5.0
 
 
@@ -133,6 +134,7 @@ class ClusterScreen(Screen):
         if cfg.kube.port_forward:
             self.forwards = TritonForwards(connection.api_client, cfg.kube.namespace, ready_pod_picker(monitor)).start()
             self.app.call_from_thread(self._use_forwards)
+            self.app.call_from_thread(self.set_timer, 1.0, self.probe_models)  # first answer soon, then every 15 s
         self._on_cluster_change("connected")
 
     def _disconnect(self) -> None:
@@ -200,7 +202,8 @@ class ClusterScreen(Screen):
         gpus_alloc, gpus_req = picture.gpus
         watch_problems = [f"{k}: {v}" for k, v in picture.watches.items() if v.startswith("retrying")]
         line = (f"[b green]●[/] {picture.context}  ns [b]{picture.namespace}[/]  nodes {len(picture.nodes)}  "
-                f"GPUs {gpus_req}/{gpus_alloc}  burn [b]{money(picture.hourly_cost)}/h[/]")
+                f"GPUs {gpus_req}/{gpus_alloc}  burn [b]{money(picture.hourly_cost)}/h[/]"
+                + (f" (+{picture.unpriced_nodes} unpriced)" if picture.unpriced_nodes else ""))
         if self.forwards is not None:
             line += f"  ⇄ grpc {self.forwards.grpc.address} {self.forwards.grpc.state.split(' ->')[0]}"
         if watch_problems:
@@ -284,10 +287,12 @@ class ClusterScreen(Screen):
         if self.monitor is None or self.picture is None or not self.app.config.kube.port_forward:
             return
         found: dict[str, str] = {}
-        for pod in self.picture.pods:
-            if pod.is_ready:
-                answer = pod_models(self.connection.api_client, self.monitor.namespace, pod.name, timeout_s=3.0)
-                found[pod.name] = ",".join(answer) if isinstance(answer, list) else "unreachable"
+        for pod in [p for p in self.picture.pods if p.is_ready][:MODEL_PROBE_MAX_PODS]:
+            monitor, connection = self.monitor, self.connection
+            if monitor is None or connection is None:
+                return  # disconnected meanwhile
+            answer = pod_models(connection.api_client, monitor.namespace, pod.name, timeout_s=3.0)
+            found[pod.name] = ",".join(answer) if isinstance(answer, list) else "unreachable"
         self.models = found
         self._on_cluster_change("models")
 

@@ -1,1 +1,1 @@
-"""Reusable widgets and helpers for the app's screens."""
+"""Widgets shared by the places' screens."""

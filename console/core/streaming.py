@@ -1,0 +1,256 @@
+"""Stream one generation from a decoupled Triton model over gRPC (``tritonclient.grpc.aio``).
+
+The chat screen, the batch client and the benchmarks all build on :class:`TritonStreamClient`.
+It speaks the model wire protocol of ``model_repository/`` (``text_input``, ``stream``,
+``sampling_parameters`` in; ``text_output`` deltas, ``finish_reason``, ``num_input_tokens``,
+``num_output_tokens`` out) and times everything with ``time.monotonic()``.
+
+Cancelling the consuming task, or closing the iterator (``aclose()``), cancels the gRPC call;
+Triton then marks the request cancelled and the model aborts the generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import numpy as np
+from tritonclient.grpc import InferInput
+from tritonclient.grpc import aio as grpcclient
+from tritonclient.grpc._infer_result import InferResult
+from tritonclient.grpc._utils import _get_inference_request
+
+# Server messages that mean "the model is not there (yet)", not "your request is wrong".
+_NOT_READY_HINTS = ("unknown model", "is not found", "not ready", "no available versions", "is not available")
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of new text (never cumulative) and how many tokens it holds."""
+
+    text: str
+    tokens: int
+    t: float  # time.monotonic() when it arrived
+
+
+@dataclass(frozen=True)
+class Final:
+    """The end of a stream: the whole answer, why it ended, token counts and timings."""
+
+    text: str
+    finish_reason: str | None
+    input_tokens: int | None
+    output_tokens: int
+    t_start: float  # just before the request was sent
+    t_first: float | None  # first non-empty delta
+    t_end: float
+
+    @property
+    def ttft(self) -> float | None:
+        return None if self.t_first is None else self.t_first - self.t_start
+
+    @property
+    def e2e(self) -> float:
+        return self.t_end - self.t_start
+
+
+class StreamError(Exception):
+    """A stream that could not start or did not finish; ``kind`` says which way it failed.
+
+    ``unavailable``: server unreachable; ``not_ready``: model unknown or not loaded;
+    ``bad_request``: the model refused the input (message says why); ``broken``: the stream
+    failed or ended without a final response; ``timeout``: no response for ``timeout_s``.
+    """
+
+    KINDS = ("unavailable", "not_ready", "bad_request", "broken", "timeout")
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+def prompt_text(prompt: str | list[dict]) -> str:
+    """What goes into ``text_input``: plain text as is, chat messages as a JSON list."""
+    if isinstance(prompt, str):
+        return prompt
+    return json.dumps(list(prompt), ensure_ascii=False)
+
+
+def build_inputs(prompt: str | list[dict], sampling: dict | None, stream: bool = True) -> list[InferInput]:
+    text = InferInput("text_input", [1], "BYTES")
+    text.set_data_from_numpy(np.array([prompt_text(prompt).encode("utf-8")], dtype=np.object_))
+    flag = InferInput("stream", [1], "BOOL")
+    flag.set_data_from_numpy(np.array([stream], dtype=bool))
+    inputs = [text, flag]
+    if sampling:
+        params = InferInput("sampling_parameters", [1], "BYTES")
+        params.set_data_from_numpy(np.array([json.dumps(sampling).encode("utf-8")], dtype=np.object_))
+        inputs.append(params)
+    return inputs
+
+
+def stream_request(model: str, inputs: list[InferInput]) -> Any:
+    """A ModelInferRequest asking for an empty final response, so the end is explicit.
+
+    (``tritonclient.grpc.aio.stream_infer`` cannot set ``triton_enable_empty_final_response``:
+    it refuses reserved parameters, so we build the request and call the stub ourselves.)
+    """
+    request = _get_inference_request(
+        model_name=model,
+        inputs=inputs,
+        model_version="",
+        request_id=uuid.uuid4().hex[:16],
+        outputs=None,
+        sequence_id=0,
+        sequence_start=False,
+        sequence_end=False,
+        priority=0,
+        timeout=None,
+        parameters=None,
+    )
+    request.parameters["triton_enable_empty_final_response"].bool_param = True
+    return request
+
+
+def _first(result: Any, name: str) -> Any:
+    try:
+        array = result.as_numpy(name)
+    except Exception:  # noqa: BLE001 - an output the model does not declare
+        return None
+    if array is None or array.size == 0:
+        return None
+    return array.reshape(-1)[0]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _is_final(result: Any) -> bool:
+    params = result.get_response().parameters
+    return "triton_final_response" in params and params["triton_final_response"].bool_param
+
+
+def classify(message: str, before_first: bool) -> str:
+    low = message.lower()
+    if any(hint in low for hint in _NOT_READY_HINTS):
+        return "not_ready"
+    return "bad_request" if before_first else "broken"
+
+
+def _rpc_error(exc: grpc.RpcError) -> StreamError:
+    code = exc.code() if hasattr(exc, "code") else None
+    details = (exc.details() if hasattr(exc, "details") else "") or str(code)
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return StreamError("unavailable", f"server unreachable: {details}")
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return StreamError("timeout", details)
+    return StreamError("broken", f"{code.name if code else 'gRPC error'}: {details}")
+
+
+class TritonStreamClient:
+    """One gRPC channel to a Triton server; any number of concurrent streams over it.
+
+    ``timeout_s`` bounds the wait for each response (the first one included), not the whole
+    generation: a long answer that keeps streaming never times out, a stalled one does.
+    """
+
+    def __init__(self, url: str, timeout_s: float = 60.0) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self._client: grpcclient.InferenceServerClient | None = None
+
+    def _get(self) -> grpcclient.InferenceServerClient:
+        if self._client is None:
+            self._client = grpcclient.InferenceServerClient(self.url)
+        return self._client
+
+    async def stream(self, model: str, prompt: str | list[dict], sampling: dict | None = None) -> AsyncIterator[Delta | Final]:
+        """Yield :class:`Delta` events, then exactly one :class:`Final`; raise :class:`StreamError`."""
+        request = stream_request(model, build_inputs(prompt, sampling))
+
+        async def requests() -> AsyncIterator[Any]:
+            yield request  # one request, then half-close: Triton ends the stream after its final response
+
+        pieces: list[str] = []
+        output_tokens = 0
+        input_tokens: int | None = None
+        finish_reason: str | None = None
+        t_first: float | None = None
+        done = False
+        t_start = time.monotonic()
+        client = self._get()
+        call = client._client_stub.ModelStreamInfer(requests(), metadata=client._get_metadata(None))
+        try:
+            while True:
+                try:
+                    response = await asyncio.wait_for(call.read(), self.timeout_s)
+                except asyncio.TimeoutError:
+                    raise StreamError("timeout", f"no response from {model} for {self.timeout_s:.0f}s") from None
+                except grpc.RpcError as exc:
+                    raise _rpc_error(exc) from None
+                now = time.monotonic()
+                if response is grpc.aio.EOF:
+                    raise StreamError("broken", "the stream ended before the final response")
+                if response.error_message:
+                    message = response.error_message
+                    raise StreamError(classify(message, t_first is None and not pieces), message)
+                result = InferResult(response.infer_response)
+                text = _text(_first(result, "text_output"))
+                tokens = _first(result, "num_output_tokens")
+                count = int(tokens) if tokens is not None else (1 if text else 0)
+                if input_tokens is None and _first(result, "num_input_tokens") is not None:
+                    input_tokens = int(_first(result, "num_input_tokens"))
+                reason = _first(result, "finish_reason")
+                if reason is not None:
+                    finish_reason = _text(reason) or None
+                if text or count:
+                    if text and t_first is None:
+                        t_first = now
+                    pieces.append(text)
+                    output_tokens += count
+                    yield Delta(text=text, tokens=count, t=now)
+                if _is_final(result):
+                    done = True
+                    yield Final(
+                        text="".join(pieces),
+                        finish_reason=finish_reason,
+                        input_tokens=input_tokens,
+                        output_tokens=output_tokens,
+                        t_start=t_start,
+                        t_first=t_first,
+                        t_end=time.monotonic(),
+                    )
+                    return
+        finally:
+            if not done:
+                call.cancel()  # Triton sees the stream go away and cancels the request
+
+    async def complete(self, model: str, prompt: str | list[dict], sampling: dict | None = None) -> Final:
+        """The whole generation, streamed and collected (for scripts and tests)."""
+        final: Final | None = None
+        async for event in self.stream(model, prompt, sampling):
+            if isinstance(event, Final):
+                final = event
+        assert final is not None
+        return final
+
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            try:
+                await client.close()
+            except Exception:  # noqa: BLE001 - closing a broken channel must not raise
+                pass

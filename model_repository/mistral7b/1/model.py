@@ -1,0 +1,686 @@
+"""Triton Python-backend model (decoupled) that streams chat completions.
+
+One file serves every entry of model_repository/ (llama2/1/model.py and mistral7b/1/model.py are
+identical copies; tests/test_model_repository.py fails when they differ). Everything the model
+does is set by config.pbtxt ``parameters`` (see SETTINGS below and the README's table).
+
+Engine: vLLM's AsyncLLM when vllm imports and a GPU is visible, otherwise transformers on the
+CPU (one generation thread per request, cancellable between tokens); ``engine`` forces either.
+
+Wire protocol: ``text_input`` (plain text or a JSON list of {role, content}, rendered with the
+model's own chat template), ``stream``, ``sampling_parameters`` (JSON object), and
+``exclude_input_in_output`` in; ``text_output`` (deltas when streaming), ``finish_reason``,
+``num_input_tokens``, ``num_output_tokens`` (tokens in this response) out. Bad input gets an
+error response and the model keeps serving; a cancelled or dropped client aborts generation.
+"""
+
+import os
+import site
+import sys
+
+# The stub's embedded Python ignores PYTHONPATH and may carry numpy 2 (which garbles BYTES
+# inputs in this stub): our site dirs go first on sys.path, before numpy is imported.
+_EXTRA_SITES = [d for d in os.environ.get("EXTRA_SITE_DIRS", "").split(os.pathsep) if d]
+_before = list(sys.path)
+for _dir in _EXTRA_SITES:
+    site.addsitedir(_dir)
+sys.path[:] = [p for p in sys.path if p not in _before] + _before
+
+import asyncio  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+if _EXTRA_SITES:
+    # Modules the system Python built against another numpy break transformers' imports: hide
+    # the ones that do not come from our site dirs (transformers treats them as absent).
+    for _name in ("scipy", "sklearn", "pandas"):
+        _spec = importlib.util.find_spec(_name)
+        if _spec and _spec.origin and not any(_spec.origin.startswith(d) for d in _EXTRA_SITES):
+            sys.modules[_name] = None
+
+import triton_python_backend_utils as pb_utils  # noqa: E402
+
+# name -> (type, default). Every engine setting lives in config.pbtxt and is honoured here.
+SETTINGS = {
+    "model": (str, ""),  # HF model id or local directory
+    "gguf_file": (str, ""),  # a GGUF file inside `model` (transformers gguf_file=; vLLM gets the file path)
+    "tokenizer": (str, ""),  # HF id or directory of the tokenizer; default: the model's
+    "engine": (str, "auto"),  # auto | vllm | transformers
+    "dtype": (str, "auto"),  # auto | float16 | bfloat16 | float32
+    "max_model_len": (int, 4096),  # prompt + generated tokens
+    "max_prompt_tokens": (int, 3072),  # longer rendered prompts are refused
+    "gpu_memory_utilization": (float, 0.45),  # vLLM; two models share one GPU
+    "tensor_parallel_size": (int, 1),  # vLLM
+    "cuda_visible_devices": (str, ""),  # vLLM: the GPU(s) this model uses, e.g. "1"; empty = all visible
+    "enforce_eager": (bool, False),  # vLLM: no CUDA graphs
+    "max_num_seqs": (int, 64),  # vLLM: concurrent sequences
+    "template_plain_text": (bool, True),  # plain text is sent as one user message through the chat template
+    "default_max_tokens": (int, 256),
+    "default_temperature": (float, 0.7),
+    "default_top_p": (float, 0.95),
+    "cpu_max_concurrent": (int, 1),  # transformers: generations at once (others wait)
+    "cpu_threads": (int, 0),  # transformers: torch threads (0 = torch's default)
+}
+ENGINES = ("auto", "vllm", "transformers")
+# sampling_parameters key -> (type, check, what it must be)
+SAMPLING = {
+    "max_tokens": (int, lambda v: v >= 1, "an integer >= 1"),
+    "temperature": (float, lambda v: v >= 0, "a number >= 0 (0 = greedy)"),
+    "top_p": (float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
+    "top_k": (int, lambda v: v >= 0, "an integer >= 0 (0 = off)"),
+    "repetition_penalty": (float, lambda v: v > 0, "a number > 0"),
+    "seed": (int, lambda v: v >= 0, "an integer >= 0"),
+    "stop": (list, lambda v: all(isinstance(s, str) and s for s in v), "a string or a list of non-empty strings"),
+    "ignore_eos": (bool, lambda v: True, "true or false"),
+}
+ROLES = ("system", "user", "assistant")
+TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0]
+TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0]
+E2E_BUCKETS = [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0]
+
+
+class BadRequest(ValueError):
+    """The request cannot be served as sent; the message tells the client why."""
+
+
+def to_bool(value, what):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"{what} must be true or false, not {value!r}")
+
+
+def to_int(value, what):
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be an integer, not {value!r}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"{what} must be an integer, not {value!r}")
+    try:
+        return int(str(value).strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be an integer, not {value!r}") from None
+
+
+def to_float(value, what):
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a number, not {value!r}")
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number, not {value!r}") from None
+    if result != result or result in (float("inf"), float("-inf")):
+        raise ValueError(f"{what} must be a finite number, not {value!r}")
+    return result
+
+
+CONVERT = {bool: to_bool, int: to_int, float: to_float, str: lambda v, what: str(v)}
+
+
+def parse_settings(parameters):
+    """config.pbtxt parameters -> typed settings; unknown or malformed entries fail the load."""
+    raw = {k: (v.get("string_value", "") if isinstance(v, dict) else str(v)) for k, v in parameters.items()}
+    unknown = sorted(set(raw) - set(SETTINGS))
+    if unknown:
+        raise ValueError(f"unknown config.pbtxt parameters {unknown}; known: {sorted(SETTINGS)}")
+    settings = {}
+    for name, (kind, default) in SETTINGS.items():
+        settings[name] = CONVERT[kind](raw[name], f"parameter {name}") if raw.get(name, "") != "" else default
+    if not settings["model"]:
+        raise ValueError("parameter model (an HF model id or a local directory) is required")
+    if settings["engine"] not in ENGINES:
+        raise ValueError(f"parameter engine must be one of {ENGINES}, not {settings['engine']!r}")
+    if not 0 < settings["max_prompt_tokens"] < settings["max_model_len"]:
+        raise ValueError("parameter max_prompt_tokens must be between 1 and max_model_len - 1")
+    if not 1 <= settings["default_max_tokens"] < settings["max_model_len"]:
+        raise ValueError("parameter default_max_tokens must be between 1 and max_model_len - 1")
+    return settings
+
+
+def parse_sampling(text, settings):
+    """sampling_parameters JSON -> typed values with the config's defaults filled in."""
+    values = {}
+    if text is not None and text.strip():
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadRequest(f"sampling_parameters is not valid JSON: {exc}") from None
+        if not isinstance(values, dict):
+            raise BadRequest("sampling_parameters must be a JSON object, e.g. {\"max_tokens\": 64}")
+    unknown = sorted(set(values) - set(SAMPLING))
+    if unknown:
+        raise BadRequest(f"unknown sampling parameter(s) {unknown}; known: {sorted(SAMPLING)}")
+    sampling = {
+        "max_tokens": settings["default_max_tokens"],
+        "temperature": settings["default_temperature"],
+        "top_p": settings["default_top_p"],
+        "top_k": 0,
+        "repetition_penalty": 1.0,
+        "seed": None,
+        "stop": [],
+        "ignore_eos": False,
+    }
+    for key, value in values.items():
+        kind, check, expected = SAMPLING[key]
+        if value is None:
+            continue
+        try:
+            if kind is list:
+                value = [value] if isinstance(value, str) else value
+                if not isinstance(value, list):
+                    raise ValueError
+            else:
+                value = CONVERT[kind](value, key)
+        except ValueError:
+            raise BadRequest(f"sampling parameter {key} must be {expected}, not {values[key]!r}") from None
+        if not check(value):
+            raise BadRequest(f"sampling parameter {key} must be {expected}, not {values[key]!r}")
+        sampling[key] = value
+    if sampling["max_tokens"] >= settings["max_model_len"]:
+        raise BadRequest(f"max_tokens {sampling['max_tokens']} exceeds this model's max_model_len {settings['max_model_len']}")
+    return sampling
+
+
+def parse_messages(text):
+    """A JSON list of {role, content} -> messages; None when the text is plain text."""
+    stripped = text.strip()
+    if not stripped.startswith("["):
+        return None
+    try:
+        messages = json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        if stripped.startswith("[{"):
+            raise BadRequest(f"text_input looks like chat messages but is not valid JSON: {exc}") from None
+        return None  # plain text that happens to start with "["
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("text_input chat messages must be a non-empty JSON list of {role, content}")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or set(message) - {"role", "content"} or "role" not in message:
+            raise BadRequest(f"message {i} must be an object with role and content only")
+        if message["role"] not in ROLES:
+            raise BadRequest(f"message {i}: role must be one of {ROLES}, not {message['role']!r}")
+        if not isinstance(message.get("content"), str):
+            raise BadRequest(f"message {i}: content must be a string")
+    if not any(m["content"].strip() for m in messages):
+        raise BadRequest("text_input has no content: every message is empty")
+    return messages
+
+
+def hf_token():
+    """For gated models (Llama 2). Read from the environment; never logged."""
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def gpu_visible():
+    try:
+        import torch
+
+        return torch.cuda.is_available() and torch.cuda.device_count() > 0
+    except Exception:  # noqa: BLE001 - no torch, no GPU
+        return False
+
+
+def vllm_importable():
+    return importlib.util.find_spec("vllm") is not None
+
+
+def choose_engine(wanted):
+    """auto -> vLLM with a GPU and vllm installed, else transformers; a forced engine must be possible."""
+    if wanted == "vllm" or (wanted == "auto" and vllm_importable() and gpu_visible()):
+        if not vllm_importable():
+            raise RuntimeError("engine=vllm but vllm is not installed")
+        if not gpu_visible():
+            raise RuntimeError("engine=vllm but no GPU is visible")
+        return "vllm"
+    return "transformers"
+
+
+class Metrics:
+    """The official vLLM backend's metric names, as Triton custom metrics, per model/version."""
+
+    def __init__(self, model, version):
+        labels = {"model": model, "version": version}
+        hist, counter, gauge = pb_utils.MetricFamily.HISTOGRAM, pb_utils.MetricFamily.COUNTER, pb_utils.MetricFamily.GAUGE
+        specs = {
+            "ttft": ("vllm:time_to_first_token_seconds", "Time to first token in seconds", hist, TTFT_BUCKETS),
+            "tpot": ("vllm:time_per_output_token_seconds", "Time per output token in seconds (per request mean)", hist, TPOT_BUCKETS),
+            "e2e": ("vllm:e2e_request_latency_seconds", "End to end request latency in seconds", hist, E2E_BUCKETS),
+            "prompt": ("vllm:prompt_tokens_total", "Number of prefill tokens processed", counter, None),
+            "generation": ("vllm:generation_tokens_total", "Number of generation tokens processed", counter, None),
+            "running": ("vllm:num_requests_running", "Number of requests generating now", gauge, None),
+            "waiting": ("vllm:num_requests_waiting", "Number of requests waiting to start", gauge, None),
+        }
+        self._families, self._metrics = [], {}
+        for key, (name, description, kind, buckets) in specs.items():
+            family = pb_utils.MetricFamily(name=name, description=description, kind=kind)
+            self._families.append(family)  # a family must outlive its metrics
+            self._metrics[key] = family.Metric(labels=labels, buckets=buckets) if buckets else family.Metric(labels=labels)
+        self._lock = threading.Lock()
+        self._gauges = {"running": 0, "waiting": 0}
+
+    def observe(self, key, value):
+        self._metrics[key].observe(float(value))
+
+    def count(self, key, value):
+        if value:
+            self._metrics[key].increment(float(value))
+
+    def move(self, key, delta):
+        with self._lock:
+            self._gauges[key] += delta
+            self._metrics[key].set(float(self._gauges[key]))
+
+
+class Job:
+    """One request in flight: its parsed input, its response sender, its timings and counts."""
+
+    def __init__(self, request, prompt_ids, prompt_text, sampling, stream, include_prompt, metrics):
+        self.sender = request.get_response_sender()
+        self.request_id = (request.request_id() or "req") + "-" + uuid.uuid4().hex[:8]
+        self.prompt_ids = prompt_ids
+        self.prompt_text = prompt_text
+        self.sampling = sampling
+        self.stream = stream
+        self.include_prompt = include_prompt
+        self.metrics = metrics
+        self.t_arrival = time.monotonic()
+        self.t_first = None
+        self.output_tokens = 0
+        self.pieces = []
+        self.state = "new"  # new -> waiting -> running -> done
+
+    def cancelled(self):
+        return self.sender.is_cancelled()
+
+    def set_state(self, state):
+        if self.state in ("waiting", "running"):
+            self.metrics.move(self.state, -1)
+        if state in ("waiting", "running"):
+            self.metrics.move(state, +1)
+        self.state = state
+
+    def emit(self, text, tokens):
+        """New text (and the tokens it holds) from the engine: a delta when streaming."""
+        if tokens and self.t_first is None:
+            self.t_first = time.monotonic()
+            self.metrics.observe("ttft", self.t_first - self.t_arrival)
+        self.output_tokens += tokens
+        self.metrics.count("generation", tokens)
+        if self.stream:
+            if text or tokens:
+                self.sender.send(self.response(text, tokens))
+        else:
+            self.pieces.append(text)
+
+    def response(self, text, tokens, finish_reason=None):
+        tensors = [
+            pb_utils.Tensor("text_output", np.array([text.encode("utf-8")], dtype=np.object_)),
+            pb_utils.Tensor("num_input_tokens", np.array([len(self.prompt_ids)], dtype=np.uint32)),
+            pb_utils.Tensor("num_output_tokens", np.array([tokens], dtype=np.uint32)),
+        ]
+        if finish_reason is not None:
+            tensors.append(pb_utils.Tensor("finish_reason", np.array([finish_reason.encode()], dtype=np.object_)))
+        return pb_utils.InferenceResponse(output_tensors=tensors)
+
+    def finish(self, finish_reason):
+        """The last response (with the finish reason), then the request is complete."""
+        self.set_state("done")
+        now = time.monotonic()
+        self.metrics.observe("e2e", now - self.t_arrival)
+        if self.t_first is not None and self.output_tokens > 1:
+            self.metrics.observe("tpot", (now - self.t_first) / (self.output_tokens - 1))
+        if self.stream:
+            final = self.response("", 0, finish_reason)
+        else:
+            text = "".join(self.pieces)
+            final = self.response((self.prompt_text + text) if self.include_prompt else text, self.output_tokens, finish_reason)
+        try:
+            self.sender.send(final, flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+        except Exception:  # noqa: BLE001 - the client is gone (cancelled): just complete the request
+            self.sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+
+    def fail(self, message):
+        self.set_state("done")
+        self.sender.send(pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+
+
+class TextSink:
+    """Token ids in, text deltas out: holds back partial UTF-8 and cuts at stop strings."""
+
+    def __init__(self, job, tokenizer):
+        self.job, self.tokenizer = job, tokenizer
+        self.ids, self.sent, self.pending = [], "", 0
+        self.stop_hit = False
+
+    def add(self, new_ids):
+        self.ids.extend(new_ids)
+        self.pending += len(new_ids)
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        for stop in self.job.sampling["stop"]:
+            at = text.find(stop)
+            if at >= 0:
+                text, self.stop_hit = text[:at], True
+        if text.endswith("\ufffd") and not self.stop_hit:
+            return  # a multi-byte character is not complete yet
+        delta = text[len(self.sent):]  # decoding is prefix-stable for these tokenizers; never resend text
+        self.sent = text
+        self.job.emit(delta, self.pending)
+        self.pending = 0
+
+    def flush(self):
+        if self.pending:
+            self.job.emit("", self.pending)
+            self.pending = 0
+
+
+class TransformersEngine:
+    """CPU engine: transformers generate() in a thread per request, stopped between tokens."""
+
+    name = "transformers"
+
+    def __init__(self, settings, tokenizer, logger):
+        import torch
+        from transformers import AutoModelForCausalLM, StoppingCriteria
+
+        self.torch, self.tokenizer, self.logger = torch, tokenizer, logger
+        if settings["cpu_threads"] > 0:
+            torch.set_num_threads(settings["cpu_threads"])
+        dtypes = {"auto": torch.float32, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+        if settings["dtype"] not in dtypes:
+            raise ValueError(f"parameter dtype must be one of {sorted(dtypes)}, not {settings['dtype']!r}")
+        kwargs = {"dtype": dtypes[settings["dtype"]]}
+        if settings["gguf_file"]:
+            kwargs["gguf_file"] = settings["gguf_file"]
+        if hf_token():
+            kwargs["token"] = hf_token()
+        self.model = AutoModelForCausalLM.from_pretrained(settings["model"], **kwargs).eval()
+        self.slots = threading.Semaphore(settings["cpu_max_concurrent"])
+        self.eos_ids = set(self._eos_ids())
+
+        class StopWhen(StoppingCriteria):
+            def __init__(self, check):
+                self.check = check
+
+            def __call__(self, input_ids, scores, **kwargs):
+                return torch.full((input_ids.shape[0],), bool(self.check()), dtype=torch.bool)
+
+        self.StopWhen = StopWhen
+
+    def _eos_ids(self):
+        eos = self.model.generation_config.eos_token_id
+        eos = eos if isinstance(eos, list) else [eos]
+        return [e for e in [*eos, self.tokenizer.eos_token_id] if e is not None]
+
+    def submit(self, job):
+        job.set_state("waiting")
+        threading.Thread(target=self._run, args=(job,), name=f"gen-{job.request_id}", daemon=True).start()
+
+    def _run(self, job):
+        while not self.slots.acquire(timeout=0.25):  # waiting: a gone client leaves the queue
+            if job.cancelled():
+                job.finish("cancelled")
+                return
+        try:
+            job.set_state("running")
+            job.finish(self._generate(job))
+        except Exception as exc:  # noqa: BLE001 - reported to the client, the model keeps serving
+            self.logger.log_error(f"generation failed: {exc!r}")
+            job.fail(f"generation failed: {exc}")
+        finally:
+            self.slots.release()
+
+    def _generate(self, job):
+        torch, sp = self.torch, job.sampling
+        sink = TextSink(job, self.tokenizer)
+        state = {"cancelled": False, "eos": False, "skip_prompt": True}
+
+        class Streamer:
+            def put(self, value):
+                if state["skip_prompt"]:
+                    state["skip_prompt"] = False
+                    return
+                ids = [int(t) for t in value.reshape(-1).tolist()]
+                state["eos"] = state["eos"] or any(t in engine.eos_ids for t in ids)
+                sink.add(ids)
+
+            def end(self):
+                sink.flush()
+
+        def should_stop():
+            if job.cancelled():
+                state["cancelled"] = True
+            return state["cancelled"] or sink.stop_hit
+
+        engine = self
+        if sp["seed"] is not None:
+            torch.manual_seed(sp["seed"])
+        sample = sp["temperature"] > 0
+        kwargs = {
+            "max_new_tokens": sp["max_tokens"],
+            "do_sample": sample,
+            "repetition_penalty": sp["repetition_penalty"],
+            "pad_token_id": self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else next(iter(self.eos_ids), None),
+        }
+        if sample:
+            kwargs.update(temperature=sp["temperature"], top_p=sp["top_p"], top_k=sp["top_k"] or None)
+        if sp["ignore_eos"]:
+            kwargs["min_new_tokens"] = sp["max_tokens"]
+        input_ids = torch.tensor([job.prompt_ids], dtype=torch.long)
+        with torch.inference_mode():
+            self.model.generate(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                streamer=Streamer(),
+                stopping_criteria=[self.StopWhen(should_stop)],
+                **kwargs,
+            )
+        if state["cancelled"]:
+            return "cancelled"
+        if sink.stop_hit or state["eos"]:
+            return "stop"
+        return "length" if job.output_tokens >= sp["max_tokens"] else "stop"
+
+    def shutdown(self):
+        pass
+
+
+class VllmEngine:
+    """GPU engine: vLLM's AsyncLLM on an event loop in a background thread, DELTA outputs."""
+
+    name = "vllm"
+
+    def __init__(self, settings, logger):
+        from vllm import SamplingParams
+        from vllm.engine.arg_utils import AsyncEngineArgs
+        from vllm.sampling_params import RequestOutputKind
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        self.logger, self.SamplingParams, self.DELTA = logger, SamplingParams, RequestOutputKind.DELTA
+        if settings["cuda_visible_devices"]:
+            os.environ["CUDA_VISIBLE_DEVICES"] = settings["cuda_visible_devices"]  # engine processes inherit it
+        model = settings["model"]
+        if settings["gguf_file"]:
+            model = os.path.join(model, settings["gguf_file"])
+        args = AsyncEngineArgs(
+            model=model,
+            tokenizer=settings["tokenizer"] or None,
+            dtype=settings["dtype"],
+            max_model_len=settings["max_model_len"],
+            gpu_memory_utilization=settings["gpu_memory_utilization"],
+            tensor_parallel_size=settings["tensor_parallel_size"],
+            enforce_eager=settings["enforce_eager"],
+            max_num_seqs=settings["max_num_seqs"],
+            disable_log_stats=True,
+        )
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="vllm-loop", daemon=True)
+        self.thread.start()
+
+        async def create():
+            return AsyncLLM.from_engine_args(args)
+
+        self.engine = asyncio.run_coroutine_threadsafe(create(), self.loop).result()
+
+    def submit(self, job):
+        job.set_state("waiting")
+        asyncio.run_coroutine_threadsafe(self._run(job), self.loop)
+
+    def _params(self, sp):
+        kwargs = {
+            "max_tokens": sp["max_tokens"],
+            "temperature": sp["temperature"],
+            "top_p": sp["top_p"],
+            "repetition_penalty": sp["repetition_penalty"],
+            "seed": sp["seed"],
+            "stop": sp["stop"] or None,
+            "ignore_eos": sp["ignore_eos"],
+            "output_kind": self.DELTA,
+        }
+        if sp["top_k"]:
+            kwargs["top_k"] = sp["top_k"]
+        return self.SamplingParams(**kwargs)
+
+    async def _watch(self, job):
+        """Abort when the client goes away, even before the first token comes out."""
+        while True:
+            await asyncio.sleep(0.25)
+            if job.cancelled():
+                await self.engine.abort(job.request_id)
+                return
+
+    async def _run(self, job):
+        watcher = asyncio.ensure_future(self._watch(job))
+        reason = None
+        try:
+            async for out in self.engine.generate({"prompt_token_ids": job.prompt_ids}, self._params(job.sampling), job.request_id):
+                if job.state == "waiting":
+                    job.set_state("running")
+                if job.cancelled():
+                    await self.engine.abort(job.request_id)
+                    reason = "cancelled"
+                    break
+                piece = out.outputs[0]
+                job.emit(piece.text, len(piece.token_ids))
+                if piece.finish_reason:
+                    reason = "cancelled" if piece.finish_reason == "abort" else piece.finish_reason
+            job.finish(reason or ("cancelled" if job.cancelled() else "stop"))
+        except Exception as exc:  # noqa: BLE001 - reported to the client, the model keeps serving
+            self.logger.log_error(f"generation failed: {exc!r}")
+            job.fail(f"generation failed: {exc}")
+        finally:
+            watcher.cancel()
+
+    def shutdown(self):
+        try:
+            self.engine.shutdown()
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        t0 = time.monotonic()
+        self.logger = pb_utils.Logger
+        config = json.loads(args["model_config"])
+        self.name = args["model_name"]
+        self.settings = parse_settings(config.get("parameters", {}))
+        if not pb_utils.using_decoupled_model_transaction_policy(config):
+            raise ValueError(f"{self.name}: config.pbtxt must set model_transaction_policy {{ decoupled: true }}")
+        from transformers import AutoTokenizer
+
+        token_kwargs = {"token": hf_token()} if hf_token() else {}
+        tokenizer_kwargs = dict(token_kwargs)
+        if self.settings["gguf_file"] and not self.settings["tokenizer"]:
+            tokenizer_kwargs["gguf_file"] = self.settings["gguf_file"]
+        self.tokenizer = AutoTokenizer.from_pretrained(self.settings["tokenizer"] or self.settings["model"], **tokenizer_kwargs)
+        engine = choose_engine(self.settings["engine"])
+        self.metrics = Metrics(self.name, str(args["model_version"]))
+        if engine == "vllm":
+            self.engine = VllmEngine(self.settings, self.logger)
+        else:
+            self.engine = TransformersEngine(self.settings, self.tokenizer, self.logger)
+        self.logger.log_info(
+            f"[{self.name}] {self.engine.name} engine on {self.settings['model']} ready in {time.monotonic() - t0:.1f}s"
+        )
+
+    def _input(self, request, name):
+        tensor = pb_utils.get_input_tensor_by_name(request, name)
+        if tensor is None:
+            return None
+        array = tensor.as_numpy().reshape(-1)
+        if array.size != 1:
+            raise BadRequest(f"{name} must hold exactly one element, not {array.size}")
+        value = array[0]
+        if isinstance(value, bytes):
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadRequest(f"{name} is not valid UTF-8") from None
+        return value
+
+    def render_prompt(self, text):
+        """text_input -> (token ids, the text the model sees), through the model's chat template."""
+        if text is None or not text.strip():
+            raise BadRequest("text_input is empty: send a prompt or a JSON list of chat messages")
+        messages = parse_messages(text)
+        if messages is None and self.settings["template_plain_text"]:
+            messages = [{"role": "user", "content": text}]
+        if messages is not None:
+            if not getattr(self.tokenizer, "chat_template", None):
+                raise BadRequest(f"{self.name} has no chat template: send plain text")
+            try:
+                rendered = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            except Exception as exc:  # noqa: BLE001 - e.g. a template that allows no system role
+                raise BadRequest(f"{self.name}'s chat template refused these messages: {exc}") from None
+            ids = self.tokenizer(rendered, add_special_tokens=False)["input_ids"]
+        else:
+            rendered = text
+            ids = self.tokenizer(rendered)["input_ids"]
+        limit = self.settings["max_prompt_tokens"]
+        if len(ids) > limit:
+            raise BadRequest(f"prompt is {len(ids)} tokens; this model accepts at most {limit} (max_prompt_tokens)")
+        return list(ids), rendered
+
+    def parse(self, request):
+        text = self._input(request, "text_input")
+        prompt_ids, rendered = self.render_prompt(text)
+        sampling = parse_sampling(self._input(request, "sampling_parameters"), self.settings)
+        room = self.settings["max_model_len"] - len(prompt_ids)
+        sampling["max_tokens"] = min(sampling["max_tokens"], room)  # ends with finish_reason "length"
+        stream = self._input(request, "stream")
+        exclude = self._input(request, "exclude_input_in_output")
+        try:
+            stream = False if stream is None else to_bool(stream, "stream")
+            include_prompt = False if exclude is None else not to_bool(exclude, "exclude_input_in_output")
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return prompt_ids, rendered, sampling, stream, include_prompt and not stream
+
+    def execute(self, requests):
+        for request in requests:
+            try:
+                prompt_ids, rendered, sampling, stream, include_prompt = self.parse(request)
+            except Exception as exc:  # noqa: BLE001 - every refusal is an error response, never a crash
+                message = str(exc) if isinstance(exc, BadRequest) else f"cannot read this request: {exc!r}"
+                sender = request.get_response_sender()
+                sender.send(pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+                continue
+            job = Job(request, prompt_ids, rendered, sampling, stream, include_prompt, self.metrics)
+            self.metrics.count("prompt", len(prompt_ids))
+            self.engine.submit(job)
+        return None
+
+    def finalize(self):
+        self.engine.shutdown()

@@ -1,0 +1,41 @@
+"""The streaming client against a real tritonserver (the echo model: no LLM needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from console.core.streaming import Delta, Final, StreamError, TritonStreamClient
+from console.core.tritonserver import free_ports
+
+
+async def test_deltas_then_exactly_one_final(echo_server):
+    client = TritonStreamClient(echo_server.grpc_url, timeout_s=30)
+    events = [event async for event in client.stream("echo", "alpha beta gamma", {"max_tokens": 3})]
+    await client.close()
+    deltas = [e for e in events if isinstance(e, Delta)]
+    finals = [e for e in events if isinstance(e, Final)]
+    assert [d.text for d in deltas] == ["alpha", "beta", "gamma"]
+    assert len(finals) == 1 and events[-1] is finals[0]
+    final = finals[0]
+    assert final.text == "alphabetagamma"
+    assert final.output_tokens == 3  # the echo model sends no counts: one per non-empty delta
+    assert final.t_start <= final.t_first <= deltas[-1].t <= final.t_end
+    assert [d.t for d in deltas] == sorted(d.t for d in deltas)
+
+
+async def test_unknown_model_is_not_ready(echo_server):
+    client = TritonStreamClient(echo_server.grpc_url, timeout_s=30)
+    with pytest.raises(StreamError) as err:
+        await client.complete("no-such-model", "hi")
+    await client.close()
+    assert err.value.kind == "not_ready"
+    assert "no-such-model" in err.value.message
+
+
+async def test_unreachable_server_is_unavailable():
+    (port,) = free_ports(1)
+    client = TritonStreamClient(f"localhost:{port}", timeout_s=30)
+    with pytest.raises(StreamError) as err:
+        await client.complete("echo", "hi")
+    await client.close()
+    assert err.value.kind == "unavailable"
