@@ -173,3 +173,19 @@ def empty_kube_cluster():
     cluster = KubeCluster(with_karpenter=False).start()
     yield cluster
     cluster.stop()
+
+
+# ----- issue 3: the pacer test model (bench/models/pacer) -----------------------------------
+PACER_MODELS = {
+    "pacer-a": {"tokens_per_second": 400, "ttft_ms": 20, "max_tokens": 24},
+    "pacer-b": {"tokens_per_second": 200, "ttft_ms": 40, "max_tokens": 16},
+}
+
+
+@pytest.fixture(scope="session")
+def pacer_server(triton_server_factory, tmp_path_factory) -> TritonServer:
+    """A real tritonserver with two pacer entries (fixed text, fixed rate): one per chat pane."""
+    from bench.pacer import make_repository
+
+    repo = make_repository(tmp_path_factory.mktemp("pacer-repo"), PACER_MODELS)
+    return triton_server_factory(repo, name="pacer")

@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"triton-console {__version__}")
     parser.add_argument("--config", metavar="FILE", help="config file (default: $XDG_CONFIG_HOME/triton-console/config.toml)")
     parser.add_argument("--url", dest="triton_url", metavar="HOST:PORT", help="Triton gRPC endpoint for the app")
+    parser.add_argument(
+        "--local", action="store_true", help="start the local Triton stack (as `triton-console local`), open the app on it, stop it on exit"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -62,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"triton-console: config error: {exc}", file=sys.stderr)
         return 2
     if args.command is None:
+        if args.local:
+            from console.cli.local import run_app_on_local_stack
+
+            return run_app_on_local_stack(args, cfg)
         from console.tui.app import run_app  # textual only loads for the TUI
 
         return run_app(cfg)

@@ -160,6 +160,26 @@ def _rpc_error(exc: grpc.RpcError) -> StreamError:
     return StreamError("broken", f"{code.name if code else 'gRPC error'}: {details}")
 
 
+async def _read(call: Any, timeout_s: float) -> Any:
+    """``call.read()`` bounded by ``timeout_s``; cancelling the caller cancels the call at once.
+
+    (``asyncio.wait_for`` waits for the cancelled read to finish; a gRPC read did not always
+    finish on its own, so a stopped chat pane could hang forever. Cancelling the call ends it.)
+    """
+    read = asyncio.ensure_future(call.read())
+    try:
+        done, _pending = await asyncio.wait({read}, timeout=timeout_s)
+    except asyncio.CancelledError:
+        call.cancel()
+        read.cancel()
+        raise
+    if not done:
+        call.cancel()
+        read.cancel()
+        raise asyncio.TimeoutError
+    return read.result()
+
+
 class TritonStreamClient:
     """One gRPC channel to a Triton server; any number of concurrent streams over it.
 
@@ -177,9 +197,15 @@ class TritonStreamClient:
             self._client = grpcclient.InferenceServerClient(self.url)
         return self._client
 
-    async def stream(self, model: str, prompt: str | list[dict], sampling: dict | None = None) -> AsyncIterator[Delta | Final]:
-        """Yield :class:`Delta` events, then exactly one :class:`Final`; raise :class:`StreamError`."""
-        request = stream_request(model, build_inputs(prompt, sampling))
+    async def stream(
+        self, model: str, prompt: str | list[dict], sampling: dict | None = None, *, stream: bool = True
+    ) -> AsyncIterator[Delta | Final]:
+        """Yield :class:`Delta` events, then exactly one :class:`Final`; raise :class:`StreamError`.
+
+        ``stream=False`` asks the model for the whole answer in one response (the batch client's
+        ``--no-stream``); the events are the same, TTFT then equals the end-to-end latency.
+        """
+        request = stream_request(model, build_inputs(prompt, sampling, stream=stream))
 
         async def requests() -> AsyncIterator[Any]:
             yield request  # one request, then half-close: Triton ends the stream after its final response
@@ -196,7 +222,7 @@ class TritonStreamClient:
         try:
             while True:
                 try:
-                    response = await asyncio.wait_for(call.read(), self.timeout_s)
+                    response = await _read(call, self.timeout_s)
                 except asyncio.TimeoutError:
                     raise StreamError("timeout", f"no response from {model} for {self.timeout_s:.0f}s") from None
                 except grpc.RpcError as exc:

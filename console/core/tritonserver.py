@@ -182,6 +182,10 @@ class TritonServer:
         sites = site_dirs()
         env["EXTRA_SITE_DIRS"] = os.pathsep.join(sites)
         env["PYTHONPATH"] = os.pathsep.join([*sites, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        # The stub embeds Python with an isolated config (env vars ignored) and finds its prefix
+        # by looking `python3` up on PATH: this interpreter's bin first makes it use our venv
+        # (numpy<2) instead of the base install, whose numpy 2 garbles BYTES inputs.
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]).rstrip(os.pathsep)
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.setdefault("TRANSFORMERS_OFFLINE", "1")
         env.setdefault("TOKENIZERS_PARALLELISM", "false")

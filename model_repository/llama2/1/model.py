@@ -27,6 +27,7 @@ for _dir in _EXTRA_SITES:
 sys.path[:] = [p for p in sys.path if p not in _before] + _before
 
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import threading  # noqa: E402
@@ -223,11 +224,24 @@ def hf_token():
     return None
 
 
+@contextlib.contextmanager
+def explained(what):
+    """Loading errors name the model and the usual causes (the token itself is never shown)."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - re-raised with context, fails the model load
+        hint = "gated models need HF_TOKEN in the server's environment; offline (HF_HUB_OFFLINE=1) the files must be in the HF cache"
+        raise RuntimeError(f"{what}: {type(exc).__name__}: {exc} ({hint})") from None
+
+
 def gpu_visible():
+    """Counted through NVML: torch.cuda.is_available() initialises CUDA in this process, and
+    vLLM then fails to start its forked engine core ("Cannot re-initialize CUDA in forked
+    subprocess"; seen on the H100 with vLLM 0.26)."""
     try:
         import torch
 
-        return torch.cuda.is_available() and torch.cuda.device_count() > 0
+        return torch.cuda.device_count() > 0
     except Exception:  # noqa: BLE001 - no torch, no GPU
         return False
 
@@ -300,9 +314,19 @@ class Job:
         self.output_tokens = 0
         self.pieces = []
         self.state = "new"  # new -> waiting -> running -> done
+        self.gone = False  # a send failed: the client is not there any more
 
     def cancelled(self):
-        return self.sender.is_cancelled()
+        return self.gone or self.sender.is_cancelled()
+
+    def _send(self, response, final=False):
+        flags = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL if final else 0
+        try:
+            self.sender.send(response, flags=flags)
+        except Exception:  # noqa: BLE001 - the client went away: stop generating, still complete the request
+            self.gone = True
+            if final:
+                self.sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
 
     def set_state(self, state):
         if self.state in ("waiting", "running"):
@@ -320,7 +344,7 @@ class Job:
         self.metrics.count("generation", tokens)
         if self.stream:
             if text or tokens:
-                self.sender.send(self.response(text, tokens))
+                self._send(self.response(text, tokens))
         else:
             self.pieces.append(text)
 
@@ -346,14 +370,11 @@ class Job:
         else:
             text = "".join(self.pieces)
             final = self.response((self.prompt_text + text) if self.include_prompt else text, self.output_tokens, finish_reason)
-        try:
-            self.sender.send(final, flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
-        except Exception:  # noqa: BLE001 - the client is gone (cancelled): just complete the request
-            self.sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+        self._send(final, final=True)
 
     def fail(self, message):
         self.set_state("done")
-        self.sender.send(pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+        self._send(pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), final=True)
 
 
 class TextSink:
@@ -508,8 +529,6 @@ class VllmEngine:
         from vllm.v1.engine.async_llm import AsyncLLM
 
         self.logger, self.SamplingParams, self.DELTA = logger, SamplingParams, RequestOutputKind.DELTA
-        if settings["cuda_visible_devices"]:
-            os.environ["CUDA_VISIBLE_DEVICES"] = settings["cuda_visible_devices"]  # engine processes inherit it
         model = settings["model"]
         if settings["gguf_file"]:
             model = os.path.join(model, settings["gguf_file"])
@@ -576,6 +595,8 @@ class VllmEngine:
                 if piece.finish_reason:
                     reason = "cancelled" if piece.finish_reason == "abort" else piece.finish_reason
             job.finish(reason or ("cancelled" if job.cancelled() else "stop"))
+        except asyncio.CancelledError:  # an aborted request may end its generator this way
+            job.finish("cancelled")
         except Exception as exc:  # noqa: BLE001 - reported to the client, the model keeps serving
             self.logger.log_error(f"generation failed: {exc!r}")
             job.fail(f"generation failed: {exc}")
@@ -596,6 +617,9 @@ class TritonPythonModel:
         config = json.loads(args["model_config"])
         self.name = args["model_name"]
         self.settings = parse_settings(config.get("parameters", {}))
+        if self.settings["cuda_visible_devices"] and self.settings["engine"] != "transformers":
+            # Before anything touches CUDA (choose_engine asks torch); vLLM's engine processes inherit it.
+            os.environ["CUDA_VISIBLE_DEVICES"] = self.settings["cuda_visible_devices"]
         if not pb_utils.using_decoupled_model_transaction_policy(config):
             raise ValueError(f"{self.name}: config.pbtxt must set model_transaction_policy {{ decoupled: true }}")
         from transformers import AutoTokenizer
@@ -604,13 +628,16 @@ class TritonPythonModel:
         tokenizer_kwargs = dict(token_kwargs)
         if self.settings["gguf_file"] and not self.settings["tokenizer"]:
             tokenizer_kwargs["gguf_file"] = self.settings["gguf_file"]
-        self.tokenizer = AutoTokenizer.from_pretrained(self.settings["tokenizer"] or self.settings["model"], **tokenizer_kwargs)
+        source = self.settings["tokenizer"] or self.settings["model"]
+        with explained(f"{self.name}: cannot load the tokenizer of {source!r}"):
+            self.tokenizer = AutoTokenizer.from_pretrained(source, **tokenizer_kwargs)
         engine = choose_engine(self.settings["engine"])
         self.metrics = Metrics(self.name, str(args["model_version"]))
-        if engine == "vllm":
-            self.engine = VllmEngine(self.settings, self.logger)
-        else:
-            self.engine = TransformersEngine(self.settings, self.tokenizer, self.logger)
+        with explained(f"{self.name}: the {engine} engine cannot load {self.settings['model']!r}"):
+            if engine == "vllm":
+                self.engine = VllmEngine(self.settings, self.logger)
+            else:
+                self.engine = TransformersEngine(self.settings, self.tokenizer, self.logger)
         self.logger.log_info(
             f"[{self.name}] {self.engine.name} engine on {self.settings['model']} ready in {time.monotonic() - t0:.1f}s"
         )

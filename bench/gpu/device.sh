@@ -1,0 +1,141 @@
+#!/bin/bash
+# The GPU proof, on the lent GPU machine (see docs/benchmarks.md, "GPU proof").
+#   bash bench/gpu/device.sh setup    unpack the carried bundle, build the models, start tritonserver
+#                                     with our model_repository on vLLM (left running, setsid)
+#   bash bench/gpu/device.sh measure  behaviour checks, triton-console chat and bench
+#   bash bench/gpu/device.sh p4       P4 (side by side with the engine alone, roofline), /metrics; stops it
+#                                     (P4_EXTRA="" skips the engine-only roofline contrasts)
+# Needs the bundle parts in $PARTS (default /tmp/p; bench/gpu/prep.sh makes them). Results in $OUT.
+set -o pipefail
+G=$(cd "$(dirname "$0")" && pwd); SRC=$(cd "$G/../.." && pwd)
+PARTS=${PARTS:-/tmp/p}; OUT=${OUT:-/tmp/proof-out}; mkdir -p "$OUT"
+T=/tmp/tri; REPO=/tmp/repo; MODELS=/tmp/models; ENVF=/tmp/proof.env; LOG=/tmp/tritonserver.log
+export PYTHONUNBUFFERED=1 VLLM_USE_FLASHINFER_SAMPLER=0 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 VLLM_NO_USAGE_STATS=1 DO_NOT_TRACK=1
+now() { python3 -c 'import time; print(f"{time.time():.1f}")'; }
+since() { python3 -c "print(round($(now) - $1, 1))"; }
+
+unpack() {
+  local t0; t0=$(now)
+  cat "$PARTS"/bundle.part.* > /tmp/bundle.tar && tar -C /tmp -xf /tmp/bundle.tar || return 1
+  for d in site tri cli np1; do mkdir -p /tmp/$d
+    if command -v xz >/dev/null; then tar -C /tmp/$d -xJf /tmp/$d.tar.xz || return 1
+    else python3 -c "import tarfile,sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter='fully_trusted')" /tmp/$d.tar.xz /tmp/$d || return 1; fi
+  done
+  rm -f /tmp/bundle.tar /tmp/*.tar.xz "$PARTS"/bundle.part.*
+  echo "[setup] unpacked in $(since "$t0")s"
+}
+
+# Our model_repository, pointed at the local models; committed configs stay untouched.
+# VARIANT_PY=path/model.py also serves llama2's config with that model.py as llama2_variant (P4 A/B).
+make_repo() {  # $1: llama2 enforce_eager
+  local clone=()
+  [ -n "${VARIANT_PY:-}" ] && clone=(--clone "llama2_variant=llama2:$VARIANT_PY")
+  PYTHONPATH=/tmp/cli python3 "$G/make_repo.py" "$SRC/model_repository" $REPO "${clone[@]}" \
+    llama2.model=$MODELS/llama-1b llama2.engine=vllm llama2.dtype=bfloat16 llama2.max_model_len=8192 \
+    llama2.gpu_memory_utilization=0.2 llama2.enforce_eager="$1" llama2.cuda_visible_devices=0 llama2.max_num_seqs=64 \
+    mistral7b.model=$MODELS/mistral-tiny mistral7b.engine=vllm mistral7b.dtype=bfloat16 mistral7b.max_model_len=2048 \
+    mistral7b.max_prompt_tokens=1536 mistral7b.gpu_memory_utilization=0.1 mistral7b.enforce_eager=true \
+    mistral7b.cuda_visible_devices=0 mistral7b.max_num_seqs=64
+}
+
+# The stub runs numpy 1.26 (/tmp/np1: pytriton's stub garbles BYTES under numpy 2), but the image's
+# scipy/sklearn/pandas are built for numpy 2 and transformers imports them when present: the stub
+# gets a view of the image's site-packages without them (as if not installed).
+site_view() {
+  local sp=$1 v=/tmp/sp-view
+  rm -rf $v; mkdir -p $v
+  for f in "$sp"/*; do case "$(basename "$f")" in scipy|scipy-*|scipy.libs|sklearn|scikit_learn*|pandas|pandas-*|pandas.libs) ;; *) ln -s "$f" $v/ ;; esac; done
+  echo $v
+}
+
+start_server() {
+  local sp pylib ports t0
+  sp=$(site_view "$(python3 -c 'import site; print(site.getsitepackages()[0])')")
+  pylib=$(python3 -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR"))')
+  ports=$(python3 -c 'import socket
+s=[socket.socket() for _ in range(3)]
+[x.bind(("127.0.0.1",0)) for x in s]; print(" ".join(str(x.getsockname()[1]) for x in s))')
+  set -- $ports
+  t0=$(now)
+  ( export LD_LIBRARY_PATH=$T/nvidia_pytriton.libs:$pylib:$LD_LIBRARY_PATH EXTRA_SITE_DIRS=/tmp/np1:/tmp/site:$sp PYTHONPATH=/tmp/site \
+      TORCHINDUCTOR_COMPILE_THREADS=1 TOKENIZERS_PARALLELISM=false
+    setsid $T/pytriton/tritonserver/bin/tritonserver --model-repository=$REPO --backend-directory=$T/pytriton/tritonserver/backends \
+      --model-load-thread-count 1 --grpc-port "$1" --http-port "$2" --metrics-port "$3" --allow-metrics=true > $LOG 2>&1 &
+    echo "GRPC=$1 HTTP=$2 METRICS=$3 PID=$!" > $ENVF )
+  . $ENVF
+  for _ in $(seq 480); do
+    python3 -c "import urllib.request as u; u.urlopen('http://localhost:$HTTP/v2/health/ready', timeout=2)" 2>/dev/null && break
+    kill -0 "$PID" 2>/dev/null || break; sleep 1
+  done
+  if python3 -c "import urllib.request as u; u.urlopen('http://localhost:$HTTP/v2/health/ready', timeout=2)" 2>/dev/null; then
+    echo "[setup] tritonserver ready after $(since "$t0")s (grpc $GRPC, metrics $METRICS)"; return 0
+  fi
+  echo "[setup] tritonserver NOT ready after $(since "$t0")s"; return 1
+}
+
+setup() {
+  local t0; t0=$(now)
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  unpack || { echo "[setup] unpack failed"; exit 1; }
+  PYTHONPATH=/tmp/site python3 -c "import vllm, torch, transformers; print('[setup] vllm', vllm.__version__, 'torch', torch.__version__, 'transformers', transformers.__version__)" 2>&1 | grep '^\[setup\]'
+  python3 "$G/make_models.py" $MODELS 2>&1 | grep -vE 'Writing|it/s' || { echo "[setup] make_models failed"; exit 1; }
+  serve
+  echo "[setup] total $(since "$t0")s"
+}
+
+serve() {  # (re)generate the repository and start tritonserver; llama2 with CUDA graphs, else eager
+  make_repo false || exit 1
+  if ! start_server; then
+    grep -aE 'E[0-9]{4}|Error|error|Traceback|failed' $LOG | cut -c1-400 | tail -25
+    echo "[setup] FALLBACK: llama2 with enforce_eager=true (no CUDA graphs)"
+    kill -INT "$PID" 2>/dev/null; sleep 5; kill -9 "$PID" 2>/dev/null
+    make_repo true && start_server || { tail -40 $LOG | cut -c1-400; exit 1; }
+  fi
+  grep -aE 'engine on .* ready in|successfully loaded|Graph capturing|torch.compile|Available KV cache|Model loading took' $LOG | cut -c1-250 | tail -12
+  nvidia-smi --query-gpu=memory.used,memory.total --format=csv,noheader
+}
+
+measure() {
+  . $ENVF || exit 1
+  local t0 cli; t0=$(now); cli="/tmp/cli:$SRC"
+  echo "== checks"
+  (cd "$G" && PYTHONPATH=$cli timeout 300 python3 checks.py --url localhost:$GRPC --metrics-url http://localhost:$METRICS/metrics \
+     --model llama2=$MODELS/llama-1b --model mistral7b=$MODELS/mistral-tiny --server-log $LOG --out "$OUT/checks.json") 2>&1 \
+     | grep -vE 'Task exception|^Traceback|^  File|^    ' | cut -c1-1200
+  echo "== triton-console chat / bench  ($(since "$t0")s)"
+  printf 'What is paged attention?\nSay hello in French.\nName three GPUs.\nWrite a haiku about tokens.\n' > /tmp/prompts.txt
+  for m in llama2 mistral7b; do
+    (cd /tmp && XDG_DATA_HOME=/tmp/xdg PYTHONPATH=$cli timeout 120 python3 -m console chat --url localhost:$GRPC --model-name $m \
+       --input-prompts /tmp/prompts.txt --results-file /tmp/chat_$m.txt --max-tokens 64) >> "$OUT/cli.log" 2>&1
+    echo "chat $m rc=$?" >> "$OUT/cli.log"; head -c 1500 /tmp/chat_$m.txt >> "$OUT/cli.log"
+  done
+  (cd /tmp && XDG_DATA_HOME=/tmp/xdg PYTHONPATH=$cli timeout 240 python3 -m console bench --url localhost:$GRPC --model llama2 \
+     --model mistral7b --concurrency 1,16,64 --max-tokens 128 --no-plot --output /tmp/bench.json) >> "$OUT/cli.log" 2>&1
+  echo "bench rc=$?" >> "$OUT/cli.log"
+  tail -c 4000 "$OUT/cli.log"
+  echo "[measure] total $(since "$t0")s"
+}
+
+p4() {
+  . $ENVF || exit 1
+  local t0; t0=$(now)
+  local variant=(); [ -d $REPO/llama2_variant ] && variant=(--variant llama2_variant)
+  (cd "$G" && PYTHONPATH=/tmp/cli:/tmp/site:$SRC timeout 560 python3 p4.py --url localhost:$GRPC --model llama2 "${variant[@]}" \
+     --config $REPO/llama2/config.pbtxt --backend-dir $T/pytriton/tritonserver/backends/python \
+     ${P4_EXTRA---extra-model $MODELS/llama-1b-7bshape --eager-contrast} --out "$OUT/p4.json") \
+     > /tmp/p4.log 2>&1; echo "p4 rc=$?"
+  grep -E '^\[p4\]' /tmp/p4.log; grep -E 'Error|Traceback' -A3 /tmp/p4.log | tail -20; cp /tmp/p4.log "$OUT/p4.log"
+  python3 -c "import urllib.request as u; open('$OUT/metrics.txt','w').write(u.urlopen('http://localhost:$METRICS/metrics').read().decode())"
+  echo "[measure] metric families: $(grep -c '^# TYPE' "$OUT/metrics.txt"); vllm lines: $(grep -c '^vllm:' "$OUT/metrics.txt")"
+  kill -INT "$PID"; for _ in $(seq 30); do kill -0 "$PID" 2>/dev/null || break; sleep 1; done; kill -9 "$PID" 2>/dev/null
+  cp $LOG "$OUT/tritonserver.log"
+  echo "[p4] total $(since "$t0")s"
+}
+
+case "$1" in
+  setup) setup ;;
+  serve) serve ;;
+  measure) measure ;;
+  p4) p4 ;;
+  *) echo "usage: $0 setup|serve|measure|p4"; exit 2 ;;
+esac

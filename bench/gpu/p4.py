@@ -1,0 +1,341 @@
+"""P4: Triton + model.py against the vLLM engine alone, side by side, and the decode roofline.
+
+usage: p4.py --url HOST:GRPC --model llama2 --config REPO/llama2/config.pbtxt --backend-dir DIR
+             [--variant NAME ...] [--extra-model DIR ...] [--eager-contrast]
+             [--concurrency 1,16,64] [--max-tokens 256] [--reps 2] [--out p4.json]
+
+One process builds the engine with model.py's own VllmEngine class from the same generated
+config (same model, dtype, max_model_len, gpu_memory_utilization, CUDA graphs; the prompt token
+ids from model.py's render_prompt and the SamplingParams from its parse_sampling) and drives it
+directly; the Triton side sends the same prompts and sampling through the project's own client
+(TritonStreamClient), spread over client processes so the client is never the bottleneck. Sides
+alternate within each repetition (order rotated); ratios are of each side's median repetition.
+``--variant`` adds Triton models serving the same config with another model.py (make_repo.py
+--clone). TTFT is the time to the first response that carries a token (on both sides).
+
+Roofline: device copy bandwidth (bytes read + written per second) over the bytes a decode step
+reads (every weight once, one embedding row, the KV cache at the mean context) gives the
+single-stream ceiling; measured single-stream decode tokens/s is set against it, for the served
+model through both paths, and for ``--extra-model`` dirs (and ``--eager-contrast``) engine-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import statistics
+import struct
+import sys
+import time
+import uuid
+
+from proof_common import StreamRecord, summarize
+
+SAMPLING = {"temperature": 1.0, "top_p": 1.0, "max_tokens": 256, "ignore_eos": True}
+PROMPT = "stream {i}: the quick brown fox jumps over the lazy dog while a small model streams tokens"
+
+
+# ---- Triton side (client processes) -------------------------------------------------------------
+def triton_worker(url: str, model: str, prompts: list[str], sampling: dict, t_go: float) -> list[dict]:
+    return asyncio.run(_triton_streams(url, model, prompts, sampling, t_go))
+
+
+async def _triton_one(client, model: str, prompt: str, sampling: dict) -> dict:
+    from console.core.streaming import Delta
+
+    t_token = None
+    async for event in client.stream(model, prompt, sampling):
+        if isinstance(event, Delta):
+            if t_token is None and event.tokens:
+                t_token = event.t
+        else:
+            return StreamRecord(event.t_start, t_token, event.t_end, event.output_tokens, event.input_tokens, event.finish_reason).__dict__
+    raise RuntimeError("stream ended without a Final")
+
+
+async def _triton_streams(url: str, model: str, prompts: list[str], sampling: dict, t_go: float) -> list[dict]:
+    from console.core.streaming import TritonStreamClient
+
+    client = TritonStreamClient(url, timeout_s=300)
+    await asyncio.sleep(max(0.0, t_go - time.monotonic()))
+    try:
+        return list(await asyncio.gather(*(_triton_one(client, model, p, sampling) for p in prompts)))
+    finally:
+        await client.close()
+
+
+def warm_worker(_: int) -> int:
+    import console.core.streaming  # noqa: F401 - import cost outside the timed runs
+
+    return os.getpid()
+
+
+async def run_triton(pool, url: str, model: str, n: int, sampling: dict) -> list[StreamRecord]:
+    prompts = [PROMPT.format(i=i) for i in range(n)]
+    workers = min(8, n)
+    chunks = [prompts[w::workers] for w in range(workers)]
+    t_go = time.monotonic() + 1.0
+    pending = [pool.apply_async(triton_worker, (url, model, chunk, sampling, t_go)) for chunk in chunks]
+    out: list[StreamRecord] = []
+    for job in pending:
+        out += [StreamRecord(**r) for r in await asyncio.to_thread(job.get, 600)]
+    return out
+
+
+# ---- Engine side (this process, model.py's own engine class without Triton) --------------------
+class EngineAlone:
+    """model.py's VllmEngine (same AsyncEngineArgs, same background event loop), driven directly."""
+
+    def __init__(self, config_path: str, backend_dir: str, **overrides: str) -> None:
+        import importlib.util
+        import types
+
+        from google.protobuf import text_format
+        from tritonclient.grpc import model_config_pb2
+
+        if backend_dir not in sys.path:
+            sys.path.insert(0, backend_dir)  # triton_python_backend_utils.py imports standalone
+        config = text_format.Parse(open(config_path).read(), model_config_pb2.ModelConfig())
+        self.params = {k: v.string_value for k, v in config.parameters.items()} | overrides
+        spec = importlib.util.spec_from_file_location("repo_model", os.path.join(os.path.dirname(config_path), "1", "model.py"))
+        self.module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.module)
+        self.settings = self.module.parse_settings({k: {"string_value": v} for k, v in self.params.items()})
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(self.settings["tokenizer"] or self.settings["model"])
+        self._renderer = types.SimpleNamespace(settings=self.settings, tokenizer=tokenizer, name="engine-alone")
+        import torch
+
+        self.free_before = torch.cuda.mem_get_info()[0]
+        t0 = time.monotonic()
+        self.vllm = self.module.VllmEngine(self.settings, logger=None)
+        self.start_s = time.monotonic() - t0
+
+    def prompt_ids(self, text: str) -> list[int]:
+        """The token ids model.py would send for this text_input (its own render_prompt)."""
+        return self.module.TritonPythonModel.render_prompt(self._renderer, text)[0]
+
+    def params_for(self, sampling: dict):
+        return self.vllm._params(self.module.parse_sampling(json.dumps(sampling), self.settings))
+
+    async def _one(self, ids: list[int], params) -> StreamRecord:
+        t_start, t_token, tokens, reason = time.monotonic(), None, 0, None
+        async for out in self.vllm.engine.generate({"prompt_token_ids": ids}, params, uuid.uuid4().hex):
+            choice = out.outputs[0]
+            if choice.token_ids and t_token is None:
+                t_token = time.monotonic()
+            tokens += len(choice.token_ids)
+            reason = choice.finish_reason or reason
+        return StreamRecord(t_start, t_token, time.monotonic(), tokens, len(ids), reason)
+
+    async def _many(self, prompts: list[list[int]], params) -> list[StreamRecord]:
+        return list(await asyncio.gather(*(self._one(ids, params) for ids in prompts)))
+
+    async def run(self, n: int, sampling: dict) -> list[StreamRecord]:
+        prompts = [self.prompt_ids(PROMPT.format(i=i)) for i in range(n)]
+        future = asyncio.run_coroutine_threadsafe(self._many(prompts, self.params_for(sampling)), self.vllm.loop)
+        return await asyncio.wrap_future(future)
+
+    def shutdown(self) -> None:
+        self.vllm.shutdown()
+        import torch
+
+        deadline = time.monotonic() + 30  # the engine core process frees its GPU memory as it exits
+        while time.monotonic() < deadline and torch.cuda.mem_get_info()[0] < self.free_before - (1 << 30):
+            time.sleep(0.5)
+
+
+# ---- Roofline -----------------------------------------------------------------------------------
+def copy_bandwidth(gib: int = 2, iters: int = 20) -> float:
+    """Device-to-device copy, bytes read + written per second (torch, CUDA events)."""
+    import torch
+
+    n = gib << 30
+    src = torch.empty(n, dtype=torch.uint8, device="cuda")
+    dst = torch.empty_like(src)
+    for _ in range(3):
+        dst.copy_(src)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(iters):
+        dst.copy_(src)
+    end.record()
+    torch.cuda.synchronize()
+    seconds = start.elapsed_time(end) / 1e3
+    del src, dst
+    torch.cuda.empty_cache()
+    return 2 * n * iters / seconds
+
+
+def weight_bytes(model_dir: str) -> dict:
+    """Bytes a decode step must read: every weight, but only one row of the embedding table."""
+    total, embed = 0, 0
+    for name in sorted(os.listdir(model_dir)):
+        if not name.endswith(".safetensors"):
+            continue
+        with open(os.path.join(model_dir, name), "rb") as fh:
+            header = json.loads(fh.read(struct.unpack("<Q", fh.read(8))[0]))
+        for key, info in header.items():
+            if key == "__metadata__":
+                continue
+            size = info["data_offsets"][1] - info["data_offsets"][0]
+            total += size
+            if key.endswith("embed_tokens.weight"):
+                embed = size
+    cfg = json.load(open(os.path.join(model_dir, "config.json")))
+    hidden, layers = cfg["hidden_size"], cfg["num_hidden_layers"]
+    head_dim = cfg.get("head_dim") or hidden // cfg["num_attention_heads"]
+    kv_per_token = layers * 2 * cfg["num_key_value_heads"] * head_dim * 2
+    return {"all_weights": total, "per_token": total - embed + 2 * hidden, "kv_bytes_per_context_token": kv_per_token,
+            "layers": layers, "hidden": hidden}
+
+
+def roofline(engine: EngineAlone, bandwidth: float, tokens: int, decode: dict[str, list[float]]) -> dict:
+    wb = weight_bytes(engine.settings["model"])
+    context = len(engine.prompt_ids(PROMPT.format(i=0))) + tokens / 2
+    step_bytes = wb["per_token"] + context * wb["kv_bytes_per_context_token"]
+    roof = bandwidth / step_bytes
+    out = {"model": engine.settings["model"], "cuda_graphs": not engine.settings["enforce_eager"], "weights": wb,
+           "mean_context_tokens": context, "bytes_per_decode_step": step_bytes, "roofline_tok_s": roof, "decode_tok_s": decode}
+    for side, values in decode.items():
+        out[f"fraction_{side}"] = statistics.median(values) / roof
+    shown = ", ".join(f"{side} {statistics.median(v):.0f} tok/s = {out[f'fraction_{side}']:.1%}" for side, v in decode.items())
+    print(f"[p4] roofline {os.path.basename(engine.settings['model'])} (CUDA graphs: {out['cuda_graphs']}): "
+          f"{step_bytes / 1e9:.3f} GB/step at {bandwidth / 1e12:.2f} TB/s -> {roof:.0f} tok/s; {shown}", flush=True)
+    return out
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
+
+
+def cpu_snapshot(into: dict, key: str, delay: float = 2.0) -> None:
+    """`top` once, a moment into a run: which processes hold the CPUs while tokens stream."""
+    import subprocess
+    import threading
+
+    def take() -> None:
+        out = subprocess.run(["top", "-b", "-n", "1", "-w", "200"], capture_output=True, text=True, timeout=20).stdout
+        into[key] = "\n".join(out.splitlines()[:28])
+
+    threading.Timer(delay, take).start()
+
+
+async def side_by_side(engine: EngineAlone, pool, args, sampling: dict, snapshots: dict) -> list[dict]:
+    sides = ["engine", args.model, *args.variant]
+    rows = []
+    for n in args.concurrency:
+        runs: dict[str, list[dict]] = {side: [] for side in sides}
+        for rep in range(args.reps):
+            for side in sides[rep % len(sides):] + sides[:rep % len(sides)]:
+                if rep == 0 and n == max(args.concurrency):
+                    cpu_snapshot(snapshots, f"{side} c={n}")
+                recs = await (engine.run(n, sampling) if side == "engine" else run_triton(pool, args.url, side, n, sampling))
+                s = summarize(recs)
+                runs[side].append(s)
+                print(f"[p4] c={n:<3} rep={rep} {side:<12} tokens={s['output_tokens']} in={s['input_tokens']} "
+                      f"{s['output_tok_s']:.0f} tok/s TTFT median {_ms(s['ttft_ms_median'])} p90 {_ms(s['ttft_ms_p90'])} "
+                      f"decode/stream {s['decode_tok_s_median'] or 0:.0f} tok/s finish={s['finish_reasons']}", flush=True)
+        # Each side's median over repetitions (and its best, for the spread).
+        med = {side: {"output_tok_s": statistics.median(r["output_tok_s"] for r in rs),
+                      "ttft_ms": statistics.median(r["ttft_ms_median"] for r in rs)} for side, rs in runs.items()}
+        best = {side: max(r["output_tok_s"] for r in rs) for side, rs in runs.items()}
+        row = {"concurrency": n, "runs": runs, "median": med, "vs_engine": {}}
+        for side in sides[1:]:
+            row["vs_engine"][side] = {
+                "ratio_output_tok_s": med[side]["output_tok_s"] / med["engine"]["output_tok_s"],
+                "ratio_best_output_tok_s": best[side] / best["engine"],
+                "ttft_diff_ms": med[side]["ttft_ms"] - med["engine"]["ttft_ms"],
+                "same_token_counts": all(r["output_tokens"] == runs["engine"][0]["output_tokens"]
+                                         and r["input_tokens"] == runs["engine"][0]["input_tokens"] for r in runs[side]),
+            }
+            v = row["vs_engine"][side]
+            print(f"[p4] c={n}: {side}/engine output tok/s = {v['ratio_output_tok_s']:.3f} (medians of {args.reps}; best/best "
+                  f"{v['ratio_best_output_tok_s']:.3f}); TTFT {med[side]['ttft_ms']:.1f} vs {med['engine']['ttft_ms']:.1f} ms "
+                  f"({v['ttft_diff_ms']:+.1f}); same token counts: {v['same_token_counts']}", flush=True)
+        rows.append(row)
+    return rows
+
+
+async def bench(args) -> dict:
+    result: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "args": vars(args)}
+    bandwidth = result["copy_bandwidth_Bps"] = copy_bandwidth()
+    print(f"[p4] device copy bandwidth {bandwidth / 1e12:.2f} TB/s (read+write)", flush=True)
+    sampling = dict(SAMPLING, max_tokens=args.max_tokens)
+    long = dict(sampling, max_tokens=args.roofline_tokens)
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(8) as pool:
+        pids = pool.map(warm_worker, range(8))
+        engine = EngineAlone(args.config, args.backend_dir)
+        result["engine_params"], result["engine_start_s"] = engine.params, engine.start_s
+        print(f"[p4] engine alone ready in {engine.start_s:.1f}s; {len(set(pids))} client processes", flush=True)
+        await engine.run(4, dict(sampling, max_tokens=32))
+        for side in [args.model, *args.variant]:
+            await run_triton(pool, args.url, side, 4, dict(sampling, max_tokens=32))
+        snapshots = result["cpu_top"] = {}
+        result["side_by_side"] = await side_by_side(engine, pool, args, sampling, snapshots)
+
+        decode: dict[str, list[float]] = {side: [] for side in ["engine", args.model, *args.variant]}
+        for _ in range(3):
+            for side in decode:
+                recs = await (engine.run(1, long) if side == "engine" else run_triton(pool, args.url, side, 1, long))
+                decode[side].append(summarize(recs)["decode_tok_s_median"])
+        result["roofline"] = [roofline(engine, bandwidth, args.roofline_tokens, decode)]
+        served = engine.settings["model"]
+        engine.shutdown()
+
+    contrasts = [({"enforce_eager": "true"}, "eager")] if args.eager_contrast else []
+    contrasts += [({"model": d}, os.path.basename(d)) for d in args.extra_model]
+    for overrides, label in contrasts:
+        engine = EngineAlone(args.config, args.backend_dir, **overrides)
+        print(f"[p4] engine alone ({label}) ready in {engine.start_s:.1f}s", flush=True)
+        await engine.run(1, dict(sampling, max_tokens=32))
+        short = dict(sampling, max_tokens=args.contrast_tokens)
+        values = [summarize(await engine.run(1, short))["decode_tok_s_median"] for _ in range(2)]
+        result["roofline"].append(roofline(engine, bandwidth, args.contrast_tokens, {"engine": values}))
+        engine.shutdown()
+
+    from gpu_floor import launch_us, matmul_step
+
+    floor = result["gpu_floor"] = {"launch_us": launch_us(), "nproc": os.cpu_count(), "matmul_step": []}
+    print(f"[p4] host: {floor['nproc']} CPUs; one tiny kernel launch takes {floor['launch_us']:.1f} us", flush=True)
+    for model_dir in [served, *args.extra_model]:
+        m = matmul_step(model_dir)
+        m["fraction_of_copy_bandwidth"] = m["bytes_per_s"] / bandwidth
+        floor["matmul_step"].append(m)
+        print(f"[p4] GPU floor {os.path.basename(model_dir)}: all linear weights in one CUDA graph {m['step_ms']:.3f} ms/token "
+              f"({m['tok_s']:.0f} tok/s, {m['fraction_of_copy_bandwidth']:.1%} of copy bandwidth)", flush=True)
+    for key, text in snapshots.items():
+        print(f"[p4] top during {key}:\n" + "\n".join(f"[p4] | {line}" for line in text.splitlines()), flush=True)
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--model", default="llama2")
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--backend-dir", required=True, help="tritonserver's backends/python (triton_python_backend_utils.py)")
+    ap.add_argument("--variant", action="append", default=[], help="another Triton model serving the same config")
+    ap.add_argument("--extra-model", action="append", default=[], help="model dir for an engine-only roofline run")
+    ap.add_argument("--eager-contrast", action="store_true", help="also the served model without CUDA graphs (engine only)")
+    ap.add_argument("--concurrency", default="1,16,64")
+    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--roofline-tokens", type=int, default=1024)
+    ap.add_argument("--contrast-tokens", type=int, default=256, help="tokens per run for --extra-model/--eager-contrast")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--out", default="p4.json")
+    args = ap.parse_args()
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    result = asyncio.run(bench(args))
+    with open(args.out, "w") as fh:
+        json.dump(result, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""P2: two panes streaming 2,500 tokens/s each: how far the screen lags the stream, and
+whether it drops anything.
+
+The real ChatScreen runs headless (``run_test``) against two pacer entries at 2,500 tok/s.
+For every delta we record when our client received it (``Delta.t``) and how much text the pane
+held by then; every time a pane's Markdown widget finishes an append we record the time and
+its text length. Lag of a delta = first append completion that covers it - its arrival.
+(Headless: "on screen" means in the widget's document, ready for the next paint.)
+Drops: the pane's final Markdown source must equal the text the pacer sent.
+Target: lag <= 50 ms, nothing dropped.
+
+    /work/venv/bin/python bench/p2_two_pane_lag.py [--tokens 5000] [--rate 2500] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.pacer import expected_text, machine, serve  # noqa: E402
+from bench.screen_driver import ask_both, chat_app, wait_models  # noqa: E402
+
+
+async def run(url: str, tokens: int, rounds: int) -> dict:
+    from textual.widgets import Markdown
+
+    from console.core import streaming
+    from console.core.latency import percentile
+
+    arrivals: dict[str, list[tuple[float, int]]] = {}
+    renders: dict[str, list[tuple[float, int]]] = {}
+    original_stream = streaming.TritonStreamClient.stream
+    original_append = Markdown.append
+
+    async def stream(self, model, prompt, sampling=None, **kw):  # noqa: ANN001, ANN202
+        total = 0
+        async for event in original_stream(self, model, prompt, sampling, **kw):
+            if isinstance(event, streaming.Delta):
+                total += len(event.text)
+                arrivals.setdefault(model, []).append((event.t, total))
+            yield event
+
+    async def append(self, markdown):  # noqa: ANN001, ANN202
+        result = await original_append(self, markdown)
+        log_id = self.parent.id if self.parent is not None else ""
+        renders.setdefault(log_id, []).append((time.monotonic(), len(self.source)))
+        return result
+
+    streaming.TritonStreamClient.stream = stream
+    Markdown.append = append
+    lags: list[float] = []
+    dropped = 0
+    rate_seen: list[float] = []
+    app = chat_app(url, ["fast-a", "fast-b"])
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        await wait_models(pilot)
+        for _ in range(rounds):
+            arrivals.clear()
+            renders.clear()
+            await ask_both(pilot, "stream fast")
+            await pilot.pause(0.5)
+            for pane_id, model in (("A", "fast-a"), ("B", "fast-b")):
+                answer = screen.session.exchanges[-1].answers[pane_id].completion
+                shown = [w for w in screen.query_one(f"#log-{pane_id}").query(Markdown)][-1].source
+                if shown != expected_text(tokens) or answer.timing.output_tokens != tokens:
+                    dropped += 1
+                rate_seen.append((answer.timing.output_tokens - 1) / (answer.timing.e2e - answer.timing.ttft))
+                done = renders[f"log-{pane_id}"]
+                times = [t for t, _ in done]
+                lengths = [n for _, n in done]
+                for t_arrival, length in arrivals[model]:
+                    # the first append (at or after arrival) whose document holds this much text
+                    start = bisect.bisect_left(times, t_arrival)
+                    covered = next((times[i] for i in range(start, len(times)) if lengths[i] >= length), None)
+                    lags.append(float("inf") if covered is None else covered - t_arrival)
+            await screen.action_new()
+    streaming.TritonStreamClient.stream = original_stream
+    Markdown.append = original_append
+    return {
+        "lag_p50_ms": percentile(lags, 50) * 1000,
+        "lag_p99_ms": percentile(lags, 99) * 1000,
+        "lag_max_ms": max(lags) * 1000,
+        "deltas": len(lags),
+        "answers_with_drops": dropped,
+        "answers": 2 * rounds,
+        "client_rate_tok_s": sum(rate_seen) / len(rate_seen),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=2500)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    models = {name: {"tokens_per_second": args.rate, "ttft_ms": 20, "max_tokens": args.tokens} for name in ("fast-a", "fast-b")}
+    with tempfile.TemporaryDirectory() as tmp, serve(models, Path(tmp)) as server:
+        result = asyncio.run(run(server.grpc_url, args.tokens, args.rounds))
+    print(f"machine: {machine()}")
+    print(f"two panes x {args.rate:.0f} tok/s x {args.tokens} tokens, {args.rounds} rounds; client saw {result['client_rate_tok_s']:.0f} tok/s per pane")
+    print(f"lag of screen behind stream: p50 {result['lag_p50_ms']:.1f} ms, p99 {result['lag_p99_ms']:.1f} ms, "
+          f"max {result['lag_max_ms']:.1f} ms over {result['deltas']} deltas")
+    print(f"answers with dropped or altered text: {result['answers_with_drops']} of {result['answers']}")
+    met = result["lag_p99_ms"] <= 50 and result["answers_with_drops"] == 0
+    print(f"target (lag <= 50 ms, nothing dropped; judged at p99): {'MET' if met else 'NOT MET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

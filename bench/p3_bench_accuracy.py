@@ -1,0 +1,65 @@
+"""P3: does `triton-console bench` report the pacer's configured TTFT and ITL (within 2%)?
+
+Runs the real `bench` command (in-process, --json) against a pacer entry with a known TTFT and
+token rate over the default sweep, then compares the reported p50 TTFT and p50 ITL with the
+truth. A second entry with TTFT 0 and a very high rate measures the floor: what Triton, gRPC
+and the Python stub add to every request on this machine, which no client can subtract.
+
+    /work/venv/bin/python bench/p3_bench_accuracy.py [--ttft-ms 100] [--rate 50] [--tokens 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.pacer import machine, serve  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ttft-ms", type=float, default=100.0)
+    parser.add_argument("--rate", type=float, default=50.0, help="tokens/s (ITL truth = 1/rate)")
+    parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument("--concurrency", default="1,4,16,64")
+    args = parser.parse_args()
+    from console import cli
+
+    models = {
+        "truth": {"ttft_ms": args.ttft_ms, "tokens_per_second": args.rate, "max_tokens": args.tokens},
+        "floor": {"ttft_ms": 0, "tokens_per_second": 100000, "max_tokens": 2},
+    }
+    with tempfile.TemporaryDirectory() as tmp, serve(models, Path(tmp)) as server:
+        out = io.StringIO()
+        command = ["bench", "-m", "truth", "-m", "floor", "--concurrency", args.concurrency,
+                   "--url", server.grpc_url, "--json", "--output", str(Path(tmp) / "bench.json")]
+        with contextlib.redirect_stdout(out):
+            code = cli.main(command)
+        report = json.loads(out.getvalue())
+    truth_itl = 1000.0 / args.rate
+    print(f"machine: {machine()}")
+    shown = [("URL" if i and command[i - 1] == "--url" else arg) for i, arg in enumerate(command[:-2])]
+    print(f"command: triton-console {' '.join(shown)}   (exit {code})")
+    print(f"truth: TTFT {args.ttft_ms:.1f} ms, ITL {truth_itl:.2f} ms, {args.tokens} tokens")
+    print(f"{'conc':>5}{'TTFT p50':>10}{'err %':>8}{'ITL p50':>10}{'err %':>8}{'floor TTFT p50':>16}{'req':>6}{'fail':>6}")
+    worst = 0.0
+    floors = {lv["concurrency"]: lv["ttft_ms"]["p50"] for lv in report["levels"] if lv["model"] == "floor"}
+    for lv in (lv for lv in report["levels"] if lv["model"] == "truth"):
+        ttft, itl = lv["ttft_ms"]["p50"], lv["itl_ms"]["p50"]
+        e_ttft = 100 * (ttft - args.ttft_ms) / args.ttft_ms
+        e_itl = 100 * (itl - truth_itl) / truth_itl
+        worst = max(worst, abs(e_ttft), abs(e_itl))
+        print(f"{lv['concurrency']:>5}{ttft:>10.2f}{e_ttft:>8.2f}{itl:>10.3f}{e_itl:>8.2f}{floors.get(lv['concurrency'], 0):>16.2f}{lv['requests']:>6}{lv['failures']:>6}")
+    print(f"worst error: {worst:.2f}%   target <= 2%: {'MET' if worst <= 2 else 'NOT MET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""Drive the real ChatScreen headless for the performance scripts (P1, P2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def chat_app(url: str, models: list[str], timeout_s: float = 60.0) -> Any:
+    from console.core.config import Config
+    from console.tui.app import TritonConsoleApp
+
+    cfg = Config()
+    cfg.triton.url = url
+    cfg.triton.models = list(models)
+    cfg.triton.timeout_s = timeout_s
+    return TritonConsoleApp(cfg, start_place="chat")
+
+
+async def wait_models(pilot: Any) -> None:
+    while "models ready" not in str(pilot.app.screen.query_one("#chat-status").render()):
+        await pilot.pause(0.1)
+
+
+async def ask_both(pilot: Any, prompt: str) -> None:
+    """Type the prompt, press Enter, return once both panes have finished."""
+    from textual.widgets import Input
+
+    screen = pilot.app.screen
+    box = screen.query_one("#chat-prompt", Input)
+    box.focus()
+    box.value = prompt
+    await pilot.press("enter")
+    while not (screen.session.exchanges and len(screen.session.exchanges[-1].answers) == 2 and not screen.streaming):
+        await pilot.pause(0.01)

@@ -1,0 +1,123 @@
+"""One side of the chat: a model picker, live stats, and the conversation as streamed Markdown.
+
+The pane renders; it never talks to a server. The chat screen's worker feeds it text through
+the :class:`~textual.widgets.markdown.MarkdownStream` that :meth:`ChatPane.open_answer`
+returns. The log is anchored to the bottom (Textual's ``anchor()``): it follows new output
+only while the reader is at the bottom, picks up following again when they scroll back down,
+and, like a messenger, keeps a short conversation sitting at the bottom of the pane.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Label, Markdown, Select, Static
+from textual.widgets.markdown import MarkdownStream
+
+from console.core.chat import Answer, LiveStats
+
+
+class ChatPane(Vertical, can_focus=False):
+    """Pane ``A`` or ``B``."""
+
+    def __init__(self, pane_id: str) -> None:
+        super().__init__(id=f"pane-{pane_id}", classes="chat-pane")
+        self.pane_id = pane_id
+        self.stats: LiveStats | None = None
+        self.streaming = False
+        self.answer_widget: Markdown | None = None
+        self.model_names: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="pane-head"):
+            yield Label(f" {self.pane_id} ", classes="pane-label")
+            yield Select([], id=f"model-{self.pane_id}", prompt="model", classes="pane-model")
+        yield Static("—", id=f"stats-{self.pane_id}", classes="pane-stats")
+        yield VerticalScroll(id=f"log-{self.pane_id}", classes="pane-log", can_focus=True)
+
+    def on_mount(self) -> None:
+        self.log_view.anchor()
+
+    @property
+    def log_view(self) -> VerticalScroll:
+        return self.query_one(f"#log-{self.pane_id}", VerticalScroll)
+
+    @property
+    def model_select(self) -> Select:
+        return self.query_one(f"#model-{self.pane_id}", Select)
+
+    @property
+    def stats_line(self) -> Static:
+        return self.query_one(f"#stats-{self.pane_id}", Static)
+
+    @property
+    def model(self) -> str:
+        value = self.model_select.value
+        return value if isinstance(value, str) else ""
+
+    def set_models(self, names: list[str], current: str) -> None:
+        select = self.model_select
+        options = list(dict.fromkeys([*names, current] if current else names))
+        self.model_names = options
+        select.set_options([(name, name) for name in options])
+        if current:
+            select.value = current
+
+    async def clear(self) -> None:
+        await self.log_view.remove_children()
+        self.stats = None
+        self.stats_line.update("—")
+        self.log_view.anchor()
+
+    async def add_prompt(self, prompt: str) -> None:
+        await self.log_view.mount(Static(prompt, classes="msg-user", markup=False))
+
+    def start_streaming(self) -> LiveStats:
+        """Live stats for an answer that is starting now (before its widgets exist)."""
+        self.stats = LiveStats()
+        self.streaming = True
+        self.refresh_stats()
+        return self.stats
+
+    async def open_answer(self, prompt: str | None, replace: bool = False) -> MarkdownStream:
+        """Mount (the prompt and) a fresh answer block; returns the stream that appends to it.
+
+        ``replace`` (regenerate) first drops the last answer and its notes, keeping the prompt.
+        """
+        if replace:
+            for widget in reversed(list(self.log_view.children)):
+                if widget.has_class("msg-user"):
+                    break
+                await widget.remove()
+        if prompt is not None:
+            await self.add_prompt(prompt)
+        self.answer_widget = Markdown("", classes="msg-answer")
+        await self.log_view.mount(self.answer_widget)
+        return Markdown.get_stream(self.answer_widget)
+
+    async def add_note(self, text: str, error: bool = False) -> None:
+        await self.log_view.mount(Static(text, classes="msg-error" if error else "msg-note", markup=False))
+
+    async def add_answer(self, answer: Answer) -> None:
+        """A finished answer (from a reopened transcript): no streaming."""
+        await self.log_view.mount(Markdown(answer.completion.text or "", classes="msg-answer"))
+        if not answer.completion.ok:
+            await self.add_note(f"✗ {answer.completion.error_kind}: {answer.completion.error}", error=True)
+        stats = LiveStats(t_start=0.0)
+        stats.finish(answer.completion, stopped=answer.stopped)
+        self.stats = stats
+        self.refresh_stats()
+
+    def refresh_stats(self) -> None:
+        if self.stats is None:
+            self.stats_line.update("—")
+            return
+        text = self.stats.line()
+        if self.streaming:
+            text = "● " + text
+        self.stats_line.update(text)
+
+    def finish(self, stats: LiveStats) -> None:
+        self.streaming = False
+        self.stats = stats
+        self.refresh_stats()
