@@ -17,7 +17,7 @@ from console.core import config as config_mod
 from console.core.secrets import SecretFilter
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ("local", "status", "chat", "bench", "metrics", "provision", "teardown", "config")
+COMMANDS = ("local", "status", "chat", "bench", "metrics", "provision", "teardown", "pause", "resume", "config")
 
 
 def build_parser() -> argparse.ArgumentParser:

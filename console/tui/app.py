@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 
 from console.core.config import Config
+from console.tui.burn_rate import BurnRateTicker
 from console.tui.places import PLACES, Place
 from console.tui.screens.help import CommandScreen, HelpScreen, resolve_command
 
@@ -47,6 +48,8 @@ class TritonConsoleApp(App):
 
     def on_mount(self) -> None:
         self.sub_title = self.config.triton.url
+        self.burn_rate = BurnRateTicker(self, self.config.triton.url)
+        self.burn_rate.start()
         self.switch_mode(self.start_place)
 
     def action_goto(self, place_id: str) -> None:

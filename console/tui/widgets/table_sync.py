@@ -44,7 +44,8 @@ class TableSync:
             elif before != cells:
                 for column, old, new in zip(self.columns, before, cells):
                     if old != new:
-                        table.update_cell(key, column, new)
+                        # widen for a longer value (a late price must not be cut); never re-measure to shrink
+                        table.update_cell(key, column, new, update_width=len(str(new)) > len(str(old)))
                         result.cells_written += 1
                         result.columns_changed.add(column)
             else:
