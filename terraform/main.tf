@@ -15,5 +15,7 @@ locals {
     Blueprint  = var.name
     ManagedBy  = "terraform"
     GithubRepo = "triton-console"
+    # what `triton-console teardown` sweeps by (console/core/teardown/ownership.py)
+    "triton-console/cluster" = var.name
   })
 }
