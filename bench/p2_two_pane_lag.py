@@ -3,10 +3,10 @@ whether it drops anything.
 
 The real ChatScreen runs headless (``run_test``) against two pacer entries at 2,500 tok/s.
 For every delta we record when our client received it (``Delta.t``) and how much text the pane
-held by then; every time a pane's Markdown widget finishes an append we record the time and
-its text length. Lag of a delta = first append completion that covers it - its arrival.
+held by then; every time a pane's live Markdown tail finishes an append we record the time and
+the length of the whole answer shown (frozen part + tail). Lag of a delta = first append completion that covers it - its arrival.
 (Headless: "on screen" means in the widget's document, ready for the next paint.)
-Drops: the pane's final Markdown source must equal the text the pacer sent.
+Drops: the pane's final answer source must equal the text the pacer sent.
 Target: lag <= 50 ms, nothing dropped.
 
     /work/venv/bin/python bench/p2_two_pane_lag.py [--tokens 5000] [--rate 2500] [--rounds 3]
@@ -33,6 +33,7 @@ async def run(url: str, tokens: int, rounds: int) -> dict:
 
     from console.core import streaming
     from console.core.latency import percentile
+    from console.tui.widgets.streaming_answer import StreamingAnswer
 
     arrivals: dict[str, list[tuple[float, int]]] = {}
     renders: dict[str, list[tuple[float, int]]] = {}
@@ -49,8 +50,9 @@ async def run(url: str, tokens: int, rounds: int) -> dict:
 
     async def append(self, markdown):  # noqa: ANN001, ANN202
         result = await original_append(self, markdown)
-        log_id = self.parent.id if self.parent is not None else ""
-        renders.setdefault(log_id, []).append((time.monotonic(), len(self.source)))
+        answer = self.parent
+        if isinstance(answer, StreamingAnswer) and answer.live is self and answer.parent is not None:
+            renders.setdefault(answer.parent.id or "", []).append((time.monotonic(), len(answer.source)))
         return result
 
     streaming.TritonStreamClient.stream = stream
@@ -69,7 +71,7 @@ async def run(url: str, tokens: int, rounds: int) -> dict:
             await pilot.pause(0.5)
             for pane_id, model in (("A", "fast-a"), ("B", "fast-b")):
                 answer = screen.session.exchanges[-1].answers[pane_id].completion
-                shown = [w for w in screen.query_one(f"#log-{pane_id}").query(Markdown)][-1].source
+                shown = screen.pane(pane_id).shown_answer()
                 if shown != expected_text(tokens) or answer.timing.output_tokens != tokens:
                     dropped += 1
                 rate_seen.append((answer.timing.output_tokens - 1) / (answer.timing.e2e - answer.timing.ttft))
