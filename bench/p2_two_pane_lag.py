@@ -28,6 +28,27 @@ from bench.pacer import expected_text, machine, serve  # noqa: E402
 from bench.screen_driver import ask_both, chat_app, wait_models  # noqa: E402
 
 
+async def client_alone(url: str) -> float:
+    """Tokens/s per pane our client reads with no UI at all (the machine's own ceiling)."""
+    from console.core.streaming import Delta, TritonStreamClient
+
+    async def one(model: str) -> float:
+        client = TritonStreamClient(url)
+        tokens = 0
+        try:
+            async for event in client.stream(model, "stream fast"):
+                if isinstance(event, Delta):
+                    tokens += event.tokens
+                else:
+                    return (tokens - 1) / (event.t_end - event.t_first)
+        finally:
+            await client.close()
+        return 0.0
+
+    rates = await asyncio.gather(one("fast-a"), one("fast-b"))
+    return sum(rates) / len(rates)
+
+
 async def run(url: str, tokens: int, rounds: int) -> dict:
     from textual.widgets import Markdown
 
@@ -94,6 +115,7 @@ async def run(url: str, tokens: int, rounds: int) -> dict:
         "answers_with_drops": dropped,
         "answers": 2 * rounds,
         "client_rate_tok_s": sum(rate_seen) / len(rate_seen),
+        "client_alone_tok_s": await client_alone(url),
     }
 
 
@@ -108,6 +130,7 @@ def main() -> int:
         result = asyncio.run(run(server.grpc_url, args.tokens, args.rounds))
     print(f"machine: {machine()}")
     print(f"two panes x {args.rate:.0f} tok/s x {args.tokens} tokens, {args.rounds} rounds; client saw {result['client_rate_tok_s']:.0f} tok/s per pane")
+    print(f"the same client with no UI reads {result['client_alone_tok_s']:.0f} tok/s per pane on this machine")
     print(f"lag of screen behind stream: p50 {result['lag_p50_ms']:.1f} ms, p99 {result['lag_p99_ms']:.1f} ms, "
           f"max {result['lag_max_ms']:.1f} ms over {result['deltas']} deltas")
     print(f"answers with dropped or altered text: {result['answers_with_drops']} of {result['answers']}")
