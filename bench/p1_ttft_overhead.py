@@ -83,7 +83,8 @@ async def screen_runs(url: str, runs: int, raw: list[float], shown: list[float],
 
     async def append(self, markdown):  # noqa: ANN001, ANN202
         result = await original_append(self, markdown)
-        if "first" not in marks and self.parent is not None and self.parent.id == "log-A" and self.source:
+        answer = self.parent
+        if "first" not in marks and answer is not None and answer.parent is not None and answer.parent.id == "log-A" and self.source:
             marks["first"] = time.monotonic()
         return result
 

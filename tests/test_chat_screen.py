@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from textual.widgets import Input, Markdown
+from textual.widgets import Input
 
 from bench.pacer import expected_text, make_repository
 from console.core import transcripts
@@ -51,8 +51,7 @@ async def answered(pilot, app, exchanges: int) -> bool:
 
 
 def pane_markdown(app, pane_id: str) -> str:
-    widgets = list(app.screen.query_one(f"#log-{pane_id}").query(Markdown))
-    return widgets[-1].source if widgets else ""
+    return app.screen.pane(pane_id).shown_answer()
 
 
 async def test_prompt_goes_to_both_panes_and_streams_fixed_text(pacer_server):

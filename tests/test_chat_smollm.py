@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Markdown
 
 from console import cli
 from console.core.completion import Sampling
@@ -28,7 +27,7 @@ async def test_both_local_models_answer_side_by_side(local_stack):
             assert answer.ok, answer.error
             assert answer.text.strip() and 0 < answer.timing.output_tokens <= 12
             assert answer.finish_reason in ("stop", "length")
-            shown = list(screen.query_one(f"#log-{pane_id}").query(Markdown))[-1].source
+            shown = screen.pane(pane_id).shown_answer()
             assert shown == answer.text
 
 

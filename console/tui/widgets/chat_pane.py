@@ -1,8 +1,8 @@
 """One side of the chat: a model picker, live stats, and the conversation as streamed Markdown.
 
 The pane renders; it never talks to a server. The chat screen's worker feeds it text through
-the :class:`~textual.widgets.markdown.MarkdownStream` that :meth:`ChatPane.open_answer`
-returns. The log is anchored to the bottom (Textual's ``anchor()``): it follows new output
+the :class:`~console.tui.widgets.streaming_answer.AnswerStream` that :meth:`ChatPane.open_answer`
+returns (a Textual ``MarkdownStream`` renders the live tail; finished blocks are frozen). The log is anchored to the bottom (Textual's ``anchor()``): it follows new output
 only while the reader is at the bottom, picks up following again when they scroll back down,
 and, like a messenger, keeps a short conversation sitting at the bottom of the pane.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Markdown, Select, Static
-from textual.widgets.markdown import MarkdownStream
 
 from console.core.chat import Answer, LiveStats
+from console.tui.widgets.streaming_answer import AnswerStream, StreamingAnswer
 
 
 class ChatPane(Vertical, can_focus=False):
@@ -25,7 +25,7 @@ class ChatPane(Vertical, can_focus=False):
         self.pane_id = pane_id
         self.stats: LiveStats | None = None
         self.streaming = False
-        self.answer_widget: Markdown | None = None
+        self.answer_widget: StreamingAnswer | None = None
         self.model_names: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -79,7 +79,7 @@ class ChatPane(Vertical, can_focus=False):
         self.refresh_stats()
         return self.stats
 
-    async def open_answer(self, prompt: str | None, replace: bool = False) -> MarkdownStream:
+    async def open_answer(self, prompt: str | None, replace: bool = False) -> AnswerStream:
         """Mount (the prompt and) a fresh answer block; returns the stream that appends to it.
 
         ``replace`` (regenerate) first drops the last answer and its notes, keeping the prompt.
@@ -91,9 +91,14 @@ class ChatPane(Vertical, can_focus=False):
                 await widget.remove()
         if prompt is not None:
             await self.add_prompt(prompt)
-        self.answer_widget = Markdown("", classes="msg-answer")
+        self.answer_widget = StreamingAnswer(classes="msg-answer")
         await self.log_view.mount(self.answer_widget)
-        return Markdown.get_stream(self.answer_widget)
+        return self.answer_widget.get_stream()
+
+    def shown_answer(self) -> str:
+        """The Markdown source of the last answer on screen ("" when there is none)."""
+        answers = [w for w in self.log_view.children if isinstance(w, (StreamingAnswer, Markdown))]
+        return answers[-1].source if answers else ""
 
     async def add_note(self, text: str, error: bool = False) -> None:
         await self.log_view.mount(Static(text, classes="msg-error" if error else "msg-note", markup=False))

@@ -1,0 +1,154 @@
+"""An answer that renders Markdown as it streams and stays cheap however long it grows.
+
+Textual's ``Markdown`` makes one widget per block, and every reflow walks all of them: a long
+answer (hundreds of headings, paragraphs and lists) saturates the event loop, and then even
+reading the gRPC stream falls behind (docs/benchmarks.md, P2). So only the live tail of an
+answer is a Textual ``Markdown`` fed through its ``MarkdownStream``; once the tail holds more
+than :data:`FREEZE_AFTER_BLOCKS` top-level blocks, all but the last :data:`KEEP_LIVE_BLOCKS` are
+cut off at a top-level block boundary (markdown-it's own, so a list or a fenced code block is
+never split) and frozen into one ``Static`` rendering ``rich.markdown.Markdown``, which is
+never touched again. Writes go into a buffer that a separate task drains at most once a frame,
+so the stream reader never waits on rendering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from markdown_it import MarkdownIt
+from rich.markdown import Markdown as RichMarkdown
+from textual.containers import Vertical
+from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+FRAME_S = 1 / 60
+LIVE_BLOCKS = 1  # top-level blocks left in the live Markdown tail after each frame
+FROZEN_GROUP_CHARS = 1500  # a frozen Static re-renders its whole text on each freeze: keep it short
+
+
+def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, str]:
+    """``(finished, tail)``: ``source`` cut before its ``keep``-th last top-level block.
+
+    The cut lies on a line where markdown-it starts a top-level block, so ``finished`` and
+    ``tail`` each parse as they did inside ``source`` (a list or a fenced code block is never
+    split). ``finished`` is empty when there are not more than ``keep`` blocks.
+    """
+    starts = [t.map[0] for t in MarkdownIt("gfm-like").parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+    if len(starts) <= keep:
+        return "", source
+    line = starts[-keep]
+    lines = source.splitlines(keepends=True)
+    offset = sum(len(text) for text in lines[:line])
+    return source[:offset], source[offset:]
+
+
+class StreamingAnswer(Vertical):
+    """One answer: frozen finished blocks (a few ``Static``s) above a live ``Markdown`` tail."""
+
+    DEFAULT_CSS = """
+    StreamingAnswer { height: auto; }
+    StreamingAnswer > .answer-frozen { padding: 0 2; }
+    """
+
+    def __init__(self, classes: str = "") -> None:
+        super().__init__(classes=classes)
+        self.frozen_source = ""
+        self._group: Static | None = None
+        self._group_source = ""
+        self.live = Markdown("", classes="answer-live")
+
+    def compose(self):  # noqa: ANN201 - ComposeResult
+        yield self.live
+
+    @property
+    def source(self) -> str:
+        """Everything shown so far: the frozen parts, then the live tail."""
+        return self.frozen_source + self.live.source
+
+    def get_stream(self) -> AnswerStream:
+        return AnswerStream(self)
+
+    async def freeze(self, finished: str) -> Markdown:
+        """Show ``finished`` (complete blocks that follow the frozen text) as frozen, and
+        replace the live tail with a fresh, empty ``Markdown``, which it returns.
+
+        The caller has stopped the old tail's ``MarkdownStream``; ``finished`` covers that
+        tail's text. A fresh widget, because ``Markdown.append`` after ``Markdown.update``
+        re-parses only the last line of the last block.
+        """
+        old = self.live
+        async with old.lock:  # appends still in flight on the old tail finish first
+            pass
+        self.live = Markdown("", classes="answer-live")
+        with self.app.batch_update():
+            if self._group is None or len(self._group_source) >= FROZEN_GROUP_CHARS:
+                self._group_source = finished
+                self._group = Static(RichMarkdown(finished), classes="answer-frozen")
+                await self.mount(self._group, before=old)
+            else:
+                self._group_source += finished
+                self._group.update(RichMarkdown(self._group_source))
+            self.frozen_source += finished
+            await self.mount(self.live, after=old)
+            await old.remove()
+        return self.live
+
+
+class AnswerStream:
+    """Feeds a :class:`StreamingAnswer`: ``write`` only buffers; a task drains once a frame.
+
+    Each frame, blocks that are complete go straight to the frozen part (they never become
+    Markdown widgets); only the last, still growing block goes through the tail's
+    ``MarkdownStream``.
+    """
+
+    def __init__(self, answer: StreamingAnswer) -> None:
+        self.answer = answer
+        self._pending: list[str] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._tail = ""  # all text given to the current live tail's stream
+        self._markdown_stream: MarkdownStream = Markdown.get_stream(answer.live)
+        self._task = asyncio.create_task(self._run())
+
+    async def write(self, text: str) -> None:
+        """Queue ``text``; never waits for rendering (the caller is reading the network)."""
+        if self._closing:
+            raise RuntimeError("Can't write to the answer after it has stopped.")
+        if text:
+            self._pending.append(text)
+            self._wake.set()
+
+    async def _flush(self) -> None:
+        text = "".join(self._pending)
+        self._pending.clear()
+        if not text:
+            return
+        finished, last = split_finished_blocks(self._tail + text)
+        if not finished:
+            self._tail += text
+            await self._markdown_stream.write(text)
+            return
+        await self._markdown_stream.stop()  # the old tail's source is now complete
+        live = await self.answer.freeze(finished)
+        self._markdown_stream = Markdown.get_stream(live)
+        self._tail = last
+        await self._markdown_stream.write(last)
+
+    async def _run(self) -> None:
+        while not self._closing:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._flush()
+            await asyncio.sleep(FRAME_S)  # what arrives meanwhile goes out in one append
+
+    async def stop(self) -> None:
+        """Show everything written so far, then stop (safe to call from a cancelled task)."""
+        self._closing = True
+        self._wake.set()
+        await asyncio.shield(self._task)
+        await asyncio.shield(self._drain_rest())
+
+    async def _drain_rest(self) -> None:
+        await self._flush()
+        await self._markdown_stream.stop()
