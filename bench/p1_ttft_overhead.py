@@ -7,7 +7,7 @@ prompt being accepted (``ChatSession.ask``) until pane A's Markdown widget holds
 text, and the TTFT the screen displays (our client's own clock). Runs alternate raw/screen so
 both see the same noise. Target: screen overhead <= 2 ms at p50.
 
-    /work/venv/bin/python bench/p1_ttft_overhead.py [--runs 40]
+    .venv/bin/python bench/p1_ttft_overhead.py [--runs 40]
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ the length of the whole answer shown (frozen part + tail). Lag of a delta = firs
 Drops: the pane's final answer source must equal the text the pacer sent.
 Target: lag <= 50 ms, nothing dropped.
 
-    /work/venv/bin/python bench/p2_two_pane_lag.py [--tokens 5000] [--rate 2500] [--rounds 3]
+    .venv/bin/python bench/p2_two_pane_lag.py [--tokens 5000] [--rate 2500] [--rounds 3]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ token rate over the default sweep, then compares the reported p50 TTFT and p50 I
 truth. A second entry with TTFT 0 and a very high rate measures the floor: what Triton, gRPC
 and the Python stub add to every request on this machine, which no client can subtract.
 
-    /work/venv/bin/python bench/p3_bench_accuracy.py [--ttft-ms 100] [--rate 50] [--tokens 32]
+    .venv/bin/python bench/p3_bench_accuracy.py [--ttft-ms 100] [--rate 50] [--tokens 32]
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from console.core.metrics import names
 from console.core.metrics.dashboard import DASHBOARD_PATH, render
 from console.core.metrics.panels import PANELS
 
+from tests.helm_tools import find_helm
+
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = ROOT / DASHBOARD_PATH
 METRIC = re.compile(r"\b(?:nv_[a-z_]+|vllm:[a-z_]+)")
@@ -64,15 +66,6 @@ def test_per_model_and_per_pod_aggregation():
                 assert "by (pod" in expr, expr
 
 
-def _helm() -> str | None:
-    import shutil
-
-    for candidate in (shutil.which("helm"), ROOT / ".cache" / "bin" / "helm", Path("/work/main/.cache/bin/helm")):
-        if candidate and Path(candidate).is_file():
-            return str(candidate)
-    return None
-
-
 def test_chart_ships_the_dashboard_in_a_grafana_configmap():
     import subprocess
 
@@ -82,7 +75,7 @@ def test_chart_ships_the_dashboard_in_a_grafana_configmap():
     chart = ROOT / "helm" / "triton-vllm"
     if not (chart / "Chart.yaml").is_file():
         pytest.skip("the chart (helm/triton-vllm/Chart.yaml) is not in this checkout yet")
-    helm = _helm()
+    helm = find_helm()
     if helm is None:
         pytest.skip("helm is not installed (scripts/tools.sh fetches it into .cache/bin)")
     result = subprocess.run([helm, "template", "t", str(chart)], capture_output=True, text=True, timeout=120)

@@ -13,11 +13,11 @@ from botocore.stub import Stubber
 
 from console.core.provision.preflight import GPU_QUOTA_CODE, Preflight, all_passed
 from console.core.provision.settings import ProvisionSettings
+from tests.helm_tools import find_helm
 
 REPO = Path(__file__).resolve().parents[1]
-HELM_DIR = REPO / ".cache" / "bin"
-if not (HELM_DIR / "helm").exists():
-    HELM_DIR = Path("/work/main/.cache/bin")
+_HELM = find_helm()
+HELM_DIR = Path(_HELM).parent if _HELM else REPO / ".cache" / "bin"
 
 
 def settings(**kw) -> ProvisionSettings:
