@@ -44,3 +44,16 @@ async def test_every_place_is_reachable_by_key_and_command():
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
         assert type(app.screen).__name__ != "HelpScreen"
+
+
+async def test_models_place_follows_the_configured_url_when_it_moves(echo_server):
+    """A port-forward coming up changes config.triton.url; the next poll uses the new server."""
+    cfg = Config()
+    cfg.triton.url = "localhost:1"
+    app = TritonConsoleApp(cfg)
+    async with app.run_test(size=(120, 30)) as pilot:
+        line = app.screen.query_one("#server-line", Static)
+        assert await wait_for(pilot, lambda: "unreachable" in str(line.render()))
+        app.config.triton.url = echo_server.grpc_url
+        table = app.screen.query_one(DataTable)
+        assert await wait_for(pilot, lambda: table.row_count == 1 and "1/1 models ready" in str(line.render()))

@@ -194,3 +194,17 @@ async def test_generation_panels_plot_the_local_stack(local_stack):
         values = str(panel(app, "ttft").query_one(".panel-values", Static).render())
         assert model in values and "ms" in values
         assert panel(app, "gpu-power").absent_text == NO_GPU
+
+
+async def test_metrics_follow_the_configured_endpoint_when_it_moves(echo_server):
+    """The Cluster place repoints config.triton.metrics_url at its forward: the panels follow."""
+    from console.core.tritonserver import free_ports
+
+    (port,) = free_ports(1)
+    app = metrics_app(f"http://127.0.0.1:{port}/metrics", poll_s=0.3)
+    async with app.run_test(size=(140, 50)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: "last poll failed" in status(app))
+        app.config.triton.metrics_url = echo_server.metrics_url
+        assert await wait_for(pilot, lambda: screen.polls >= 1 and "last poll failed" not in status(app))
+        assert str(echo_server.ports.metrics) in status(app)

@@ -105,10 +105,14 @@ class ChatScreen(Screen):
         return self.query_one(f"#pane-{pane_id}", ChatPane)
 
     def client(self, pane_id: str) -> TritonStreamClient:
-        if pane_id not in self.clients:
-            cfg = self.app.config
-            self.clients[pane_id] = TritonStreamClient(cfg.triton.url, timeout_s=cfg.triton.timeout_s)
-        return self.clients[pane_id]
+        cfg = self.app.config
+        client = self.clients.get(pane_id)
+        if client is not None and client.url != cfg.triton.url:  # forwards came up or went away
+            self.run_worker(client.close(), exit_on_error=False)
+            client = None
+        if client is None:
+            client = self.clients[pane_id] = TritonStreamClient(cfg.triton.url, timeout_s=cfg.triton.timeout_s)
+        return client
 
     async def reset_client(self, pane_id: str) -> None:
         client = self.clients.pop(pane_id, None)

@@ -52,6 +52,7 @@ class MetricsScreen(Screen):
     def __init__(self, source: MetricsSource | None = None) -> None:
         super().__init__()
         self._source = source  # None: chosen from the config on the first poll
+        self._endpoint: tuple[str, str] = ("", "")  # the config's URLs the sampler was built for
         self.sampler: MetricsSampler | None = None
         self.polling = False  # a poll is in flight
         self.paused = False
@@ -89,8 +90,12 @@ class MetricsScreen(Screen):
     @work(thread=True, exclusive=True, group="metrics-poll", exit_on_error=False)
     def _poll(self) -> None:
         try:
+            cfg = self.app.config
+            endpoint = (cfg.triton.metrics_url, cfg.metrics.prometheus_url)
+            if self._source is None and self.sampler is not None and endpoint != self._endpoint:
+                self.sampler = None  # the Cluster place started or stopped its forwards: new history
             if self.sampler is None:
-                cfg = self.app.config
+                self._endpoint = endpoint
                 source = self._source or choose_source(
                     cfg.triton.metrics_url, cfg.metrics.prometheus_url, cfg.metrics.prometheus_matchers
                 )

@@ -58,6 +58,10 @@ class ModelsScreen(Screen):
     @work(exclusive=True, group="poll", exit_on_error=False)
     async def poll(self) -> None:
         assert self.admin is not None
+        url = self.app.config.triton.url
+        if self.admin.url != url:  # the Cluster place (port-forwards) or --url moved the server
+            await self.admin.close()
+            self.admin = TritonAdmin(url)
         status = await self.admin.status()
         self.render_status(status)
 
