@@ -189,8 +189,12 @@ async def test_generation_panels_plot_the_local_stack(local_stack):
             return all(panel(app, p).absent_text is None for p in ("ttft", "tpot", "tokens", "requests"))
 
         assert await wait_for(pilot, plotted, timeout=60)
-        latest = screen.readings[-1].model(model)
-        assert latest.ttft.count >= 2 and latest.generation_tokens > 0
+
+        def both_requests_seen():  # a poll scraped during the second request may land first
+            latest = screen.readings[-1].model(model)
+            return latest.ttft.count >= 2 and latest.generation_tokens > 0
+
+        assert await wait_for(pilot, both_requests_seen, timeout=60)
         values = str(panel(app, "ttft").query_one(".panel-values", Static).render())
         assert model in values and "ms" in values
         assert panel(app, "gpu-power").absent_text == NO_GPU

@@ -41,6 +41,12 @@ class FastDataTable(DataTable):
                     width = plain_width(cells[column.key])
                     if width > column.content_width:
                         column.content_width = width
+        widths = tuple(column.content_width for column in columns)
+        if widths != getattr(self, "_rendered_widths", widths):
+            # Textual's cell render cache is not keyed by width: a cell drawn before its column
+            # widened (a late price, "$1." for "$1.212") would stay cut until its next update.
+            self._clear_caches()
+        self._rendered_widths = widths
         data_cells_width = sum(column.get_render_width(self) for column in self.columns.values())
         header_height = self.header_height if self.show_header else 0
         self.virtual_size = Size(data_cells_width + self._row_label_column_width, self._total_row_height + header_height)
