@@ -52,3 +52,10 @@ def test_rendered_toml_reloads_to_the_same_config(tmp_path):
     path.write_text(config_mod.render_toml(cfg))
     again = config_mod.load(path, environ={})
     assert again.as_dict() == cfg.as_dict()
+
+
+def test_empty_config_parameters_show_as_empty_strings():
+    from console.core.server_info import config_parameters
+
+    cfg = {"parameters": {"tokenizer": {}, "dtype": {"string_value": "auto"}}}
+    assert config_parameters(cfg) == {"tokenizer": "", "dtype": "auto"}

@@ -92,4 +92,5 @@ class TritonAdmin(LazyTritonChannel):
 def config_parameters(config: dict[str, Any]) -> dict[str, str]:
     """config.pbtxt `parameters` as plain strings."""
     params = config.get("parameters", {}) or {}
-    return {k: str(v.get("string_value", v)) if isinstance(v, dict) else str(v) for k, v in params.items()}
+    # protobuf's JSON leaves out an empty string_value entirely: that is "", not "{}"
+    return {k: str(v.get("string_value", "")) if isinstance(v, dict) else str(v) for k, v in params.items()}
