@@ -9,7 +9,8 @@ from textual.widgets import DataTable, Static
 
 from console.core.config import Config
 from console.tui.app import TritonConsoleApp
-from console.tui.screens.cluster_dialogs import AskScreen, ConfirmScreen, TextScreen
+from console.tui.screens.cluster_dialogs import AskScreen, TextScreen
+from console.tui.widgets.confirm import ConfirmScreen
 from tests.test_app_shell import wait_for
 from tests.kube_cluster import (DEPLOYMENTS, NAMESPACE, PODS, POD_PENDING, POD_READY, POD_SPOT, KubeCluster, triton_pod,
                                 GPU_NODE)

@@ -18,7 +18,8 @@ from console.core.provision import apply
 from console.core.provision.preflight import GPU_QUOTA_CODE, Check, Preflight
 from console.tui.app import TritonConsoleApp
 from console.tui.screens.provision import ProvisionScreen
-from console.tui.screens.provision_widgets import ConfirmProvision, PreflightTable, StageTable
+from console.tui.screens.provision_widgets import PreflightTable, StageTable
+from console.tui.widgets.confirm import ConfirmScreen
 from tests.helm_tools import find_helm
 from tests.test_app_shell import wait_for as shell_wait_for
 
@@ -93,7 +94,7 @@ async def test_preflight_rows_turn_red_and_green_and_block_apply(tmp_path, aws_s
         assert "Preflight failed" in str(screen.query_one("#provision-hint", Static).render())
         await pilot.press("a")
         await pilot.pause(0.2)
-        assert not isinstance(app.screen, ConfirmProvision)  # refused: nothing to confirm
+        assert not isinstance(app.screen, ConfirmScreen)  # refused: nothing to confirm
         assert screen.provisioner is None
 
 
@@ -113,8 +114,8 @@ async def test_apply_fails_shows_error_then_retry_from_failed_stage(tmp_path, aw
         assert await wait_for(pilot, lambda: screen.preflight_done)
         assert not [c for c in screen.checks.values() if c.failed], screen.checks
         await pilot.press("a")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmProvision))
-        body = str(app.screen.query_one("#confirm-body", Static).render())
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        body = str(app.screen.query_one(".dialog-body", Static).render())
         assert "GPU node g5.12xlarge" in body and "Billing starts" in body
         await pilot.press("y")
         assert await wait_for(pilot, lambda: screen.last is not None)
@@ -127,8 +128,8 @@ async def test_apply_fails_shows_error_then_retry_from_failed_stage(tmp_path, aw
         assert "Creation errored" in log_text and TOKEN not in log_text
 
         await pilot.press("r")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmProvision))
-        assert "(from stage eks)" in str(app.screen.query_one("#confirm-title", Static).render())
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "(from stage eks)" in str(app.screen.query_one(".dialog-title", Static).render())
         await pilot.press("y")
         assert await wait_for(pilot, lambda: screen.last is not None and screen.last.ok, timeout=90)
         assert "skipped" in cell(stages, "vpc", "status")

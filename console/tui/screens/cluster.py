@@ -22,7 +22,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from console.core.kube.model import age
 from console.core.kube.report import NODE_HEADERS, POD_HEADERS, money, node_cells, pod_cells
-from console.tui.screens.cluster_dialogs import AskScreen, ConfirmScreen, PickScreen, TextScreen
+from console.tui.screens.cluster_dialogs import AskScreen, PickScreen, TextScreen
+from console.tui.widgets.confirm import ConfirmScreen
 from console.tui.widgets.fast_table import FastDataTable
 from console.tui.widgets.table_sync import TableSync
 

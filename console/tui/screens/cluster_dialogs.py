@@ -1,36 +1,15 @@
-"""Modal screens the Cluster place uses: confirm, ask for a value, pick a target, read text (describe/logs)."""
+"""Modal screens the Cluster place uses: ask for a value, pick a target, read text (describe/logs).
+
+Confirmation is the shared :class:`console.tui.widgets.confirm.ConfirmScreen`.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, OptionList, RichLog, Static
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """Says exactly what will happen; only `y` or the button proceeds."""
-
-    BINDINGS = [Binding("escape,n", "answer(False)", "Cancel"), Binding("y", "answer(True)", "Yes")]
-
-    def __init__(self, title: str, plan: str, verb: str = "Proceed") -> None:
-        super().__init__()
-        self.title_text, self.plan, self.verb = title, plan, verb
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog danger"):
-            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
-            yield Static(self.plan, classes="dialog-body")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.verb} (y)", variant="error", id="yes")
-                yield Button("Cancel (n/esc)", id="no")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, value: bool) -> None:
-        self.dismiss(value)
+from textual.widgets import Input, OptionList, RichLog, Static
 
 
 class AskScreen(ModalScreen[str | None]):

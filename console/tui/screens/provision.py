@@ -24,7 +24,8 @@ from console.core.provision.cost import estimate
 from console.core.provision.format import cost_lines, progress_line
 from console.core.provision.preflight import Check, Preflight, all_passed
 from console.core.provision.settings import ProvisionSettings
-from console.tui.screens.provision_widgets import ConfirmProvision, PreflightTable, StageTable, styled
+from console.tui.screens.provision_widgets import PreflightTable, StageTable, styled
+from console.tui.widgets.confirm import ConfirmScreen
 
 
 class ProvisionScreen(Screen):
@@ -194,7 +195,7 @@ class ProvisionScreen(Screen):
             else:
                 self.notify("Nothing was created.")
 
-        self.app.push_screen(ConfirmProvision(title, "\n".join(lines)), answered)
+        self.app.push_screen(ConfirmScreen(title, "\n".join(lines), "Create", markup=False), answered)
 
     def start_run(self, start: str | None, dry_run: bool) -> None:
         s = self.settings

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import DataTable
 
 from console.core.provision.format import STATUS_MARKS, duration
 from console.core.provision.preflight import Check
@@ -67,29 +63,3 @@ class StageTable(DataTable):
             self.update_cell(key, "resources", f"{done}/{total}")
         if elapsed is not None:
             self.update_cell(key, "elapsed", duration(elapsed))
-
-
-class ConfirmProvision(ModalScreen[bool]):
-    """Shows what will be created and what it costs; only an explicit yes goes on."""
-
-    BINDINGS = [Binding("y", "answer(True)", "Create"), Binding("n,escape", "answer(False)", "Cancel")]
-
-    def __init__(self, title: str, body: str, confirm_label: str = "Create") -> None:
-        super().__init__()
-        self.title_text = title
-        self.body = body
-        self.confirm_label = confirm_label
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-box"):
-            yield Static(f"[b]{self.title_text}[/b]", id="confirm-title")
-            yield Static(self.body, id="confirm-body", markup=False)
-            with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.confirm_label} (y)", variant="warning", id="confirm-yes")
-                yield Button("Cancel (n)", id="confirm-no")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes")
-
-    def action_answer(self, value: bool) -> None:
-        self.dismiss(value)

@@ -1,14 +1,38 @@
-"""Confirmation dialogs for destructive actions: type-the-name, and a plain yes/no."""
+"""Confirmation dialogs for destructive actions: a plan with yes/no buttons, type-the-name, plain yes/no."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from console.core.teardown.run import confirmation_matches
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Says exactly what will happen; only `y` or the button proceeds."""
+
+    BINDINGS = [Binding("escape,n", "answer(False)", "Cancel"), Binding("y", "answer(True)", "Yes")]
+
+    def __init__(self, title: str, plan: str, verb: str = "Proceed", markup: bool = True) -> None:
+        super().__init__()
+        self.title_text, self.plan, self.verb, self.markup = title, plan, verb, markup
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog danger"):
+            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
+            yield Static(self.plan, classes="dialog-body", markup=self.markup)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.verb} (y)", variant="error", id="yes")
+                yield Button("Cancel (n/esc)", id="no")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
 
 
 class TypedConfirmScreen(ModalScreen[bool]):
