@@ -39,3 +39,37 @@ async def test_unreachable_server_is_unavailable():
         await client.complete("echo", "hi")
     await client.close()
     assert err.value.kind == "unavailable"
+
+
+async def test_one_client_outlives_a_server_restart(tmp_path):
+    """Down, refused a few times, back on the same ports: the same client's next stream works.
+
+    (gRPC shares subchannels and backs off reconnects for up to 120 s by default; a console that kept the
+    stale "connection refused" after the server came back failed CI once.)
+    """
+    import shutil
+    from pathlib import Path
+
+    from console.core.tritonserver import Ports, TritonServer
+
+    repo = tmp_path / "repo"
+    shutil.copytree(Path(__file__).parent / "models" / "echo", repo / "echo")
+    ports = Ports(*free_ports(3))
+    server = TritonServer(repo, ports, log_file=tmp_path / "triton.log")
+    server.start()
+    client = TritonStreamClient(server.grpc_url, timeout_s=30)
+    try:
+        server.wait_ready(300)
+        assert (await client.complete("echo", "one two", {"max_tokens": 2})).text == "onetwo"
+        server.stop()
+        for _ in range(4):  # each refusal lengthens gRPC's reconnect backoff
+            with pytest.raises(StreamError) as err:
+                await client.complete("echo", "hi")
+            assert err.value.kind == "unavailable"
+        server = TritonServer(repo, ports, log_file=tmp_path / "triton2.log")
+        server.start()
+        server.wait_ready(300)
+        assert (await client.complete("echo", "back again", {"max_tokens": 2})).text == "backagain"
+    finally:
+        await client.close()
+        server.stop()
