@@ -189,6 +189,9 @@ async def _read(call: Any, timeout_s: float) -> Any:
     return read.result()
 
 
+RECONNECT_WAIT_S = 5.0  # over the channel's longest reconnect backoff (2 s + jitter, triton_channel.py)
+
+
 class TritonStreamClient(LazyTritonChannel):
     """One gRPC channel to a Triton server; any number of concurrent streams over it.
 
@@ -209,8 +212,12 @@ class TritonStreamClient(LazyTritonChannel):
         """
         request = stream_request(model, build_inputs(prompt, sampling, stream=stream))
 
-        async def requests() -> AsyncIterator[Any]:
-            yield request  # one request, then half-close: Triton ends the stream after its final response
+        def open_call() -> Any:
+            async def requests() -> AsyncIterator[Any]:
+                yield request  # one request, then half-close: Triton ends the stream after its final response
+
+            client = self._get()
+            return client._client_stub.ModelStreamInfer(requests(), metadata=client._get_metadata(None))
 
         pieces: list[str] = []
         output_tokens = 0
@@ -219,8 +226,8 @@ class TritonStreamClient(LazyTritonChannel):
         t_first: float | None = None
         done = False
         t_start = time.monotonic()
-        client = self._get()
-        call = client._client_stub.ModelStreamInfer(requests(), metadata=client._get_metadata(None))
+        call = open_call()
+        answered = retried = False
         try:
             while True:
                 try:
@@ -228,7 +235,17 @@ class TritonStreamClient(LazyTritonChannel):
                 except asyncio.TimeoutError:
                     raise StreamError("timeout", f"no response from {model} for {self.timeout_s:.0f}s") from None
                 except grpc.RpcError as exc:
-                    raise _rpc_error(exc) from None
+                    error = _rpc_error(exc)
+                    if error.kind == "unavailable" and not answered and not retried:
+                        # Refused before any answer: the channel may still be backing off from
+                        # before a server restart and fails fast meanwhile. Other streams share
+                        # the channel, so it is not closed: if it connects, retry once.
+                        retried = True
+                        if await self.reconnected(RECONNECT_WAIT_S):
+                            call = open_call()
+                            continue
+                    raise error from None
+                answered = True
                 now = time.monotonic()
                 if response is grpc.aio.EOF:
                     raise StreamError("broken", "the stream ended before the final response")

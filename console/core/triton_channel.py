@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tritonclient.grpc import MAX_GRPC_MESSAGE_SIZE, KeepAliveOptions
 from tritonclient.grpc import aio as grpcclient
 
@@ -13,7 +15,8 @@ def channel_args() -> list[tuple[str, int]]:
     channel made after a failure inherited the old one's reconnect backoff (up to 120 s) and
     failed fast with the stale "connection refused" although the server was back. Each of our
     channels gets its own subchannel pool, and the backoff stays short (an operator is
-    waiting): at most 2 s after the server is back, requests reach it.
+    waiting); a stream refused meanwhile waits for the reconnect and retries once
+    (streaming.py).
     """
     keepalive = KeepAliveOptions()
     return [
@@ -45,6 +48,25 @@ class LazyTritonChannel:
         if self._client is None:
             self._client = grpcclient.InferenceServerClient(self.url, channel_args=channel_args())
         return self._client
+
+    async def reconnected(self, within_s: float) -> bool:
+        """True when the server accepts connections again and the channel connects in time.
+
+        A plain TCP probe first: while nothing listens, answer at once instead of waiting out
+        the channel's backoff, so a down server still fails every request quickly.
+        """
+        host, _, port = self.url.rpartition(":")
+        if port.isdigit():
+            try:
+                _reader, writer = await asyncio.wait_for(asyncio.open_connection(host.strip("[]"), int(port)), within_s)
+            except (OSError, asyncio.TimeoutError):
+                return False
+            writer.close()
+        try:
+            await asyncio.wait_for(self._get()._channel.channel_ready(), within_s)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
     async def close(self) -> None:
         if self._client is not None:
