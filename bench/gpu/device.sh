@@ -3,6 +3,7 @@
 #   bash bench/gpu/device.sh setup    unpack the carried bundle, build the models, start tritonserver
 #                                     with our model_repository on vLLM (left running, setsid)
 #   bash bench/gpu/device.sh measure  behaviour checks, triton-console chat and bench
+#   bash bench/gpu/device.sh metrics  do model.py's vllm:* metrics move by what 8 clients per model saw?
 #   bash bench/gpu/device.sh p4       P4 (side by side with the engine alone, roofline), /metrics; stops it
 #                                     (P4_EXTRA="" skips the engine-only roofline contrasts)
 # Needs the bundle parts in $PARTS (default /tmp/p; bench/gpu/prep.sh makes them). Results in $OUT.
@@ -26,7 +27,9 @@ unpack() {
 }
 
 # Our model_repository, pointed at the local models; committed configs stay untouched.
-# VARIANT_PY=path/model.py also serves llama2's config with that model.py as llama2_variant (P4 A/B).
+# VARIANT_PY=path/model.py also serves llama2's config with that model.py as llama2_variant (P4 A/B;
+# bench/gpu/variants/*.patch are the variants tried: `patch -o bench/gpu/variant.py
+# model_repository/llama2/1/model.py bench/gpu/variants/NAME.patch` here, then VARIANT_PY=$PWD/bench/gpu/variant.py).
 make_repo() {  # $1: llama2 enforce_eager
   local clone=()
   [ -n "${VARIANT_PY:-}" ] && clone=(--clone "llama2_variant=llama2:$VARIANT_PY")
@@ -116,6 +119,14 @@ measure() {
   echo "[measure] total $(since "$t0")s"
 }
 
+metrics() {
+  . $ENVF || exit 1
+  local models=llama2,mistral7b; [ -d $REPO/llama2_variant ] && models=$models,llama2_variant
+  (cd "$G" && PYTHONPATH=/tmp/cli:$SRC timeout 150 python3 metrics_check.py localhost:$GRPC http://localhost:$METRICS/metrics \
+     $models 8 64) > "$OUT/metrics_check.log" 2>&1; echo "metrics_check rc=$?"
+  grep -E 'MATCH' "$OUT/metrics_check.log"
+}
+
 p4() {
   . $ENVF || exit 1
   local t0; t0=$(now)
@@ -136,6 +147,7 @@ case "$1" in
   setup) setup ;;
   serve) serve ;;
   measure) measure ;;
+  metrics) metrics ;;
   p4) p4 ;;
-  *) echo "usage: $0 setup|serve|measure|p4"; exit 2 ;;
+  *) echo "usage: $0 setup|serve|measure|metrics|p4"; exit 2 ;;
 esac

@@ -3,7 +3,7 @@
 Sends concurrent streams to each model with the console's streaming client, then compares the
 movement of model.py's vllm:* metrics and Triton's counters with the clients' own counts, and
 prints the console's reading (GPU power/utilization/memory included). Exit 1 on a mismatch.
-Run on the device by bench/gpu/metrics_check.sh; usage: metrics_check.py GRPC METRICS MODEL,MODEL [STREAMS] [MAX_TOKENS]
+Run on the device by `bash bench/gpu/device.sh metrics`; usage: metrics_check.py GRPC METRICS MODEL,MODEL [STREAMS] [MAX_TOKENS]
 """
 
 from __future__ import annotations
