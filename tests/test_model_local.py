@@ -266,3 +266,34 @@ async def test_model_metrics_are_exported_per_model(local_stack):
         assert metric(local_stack, "vllm:generation_tokens_total", name) >= 3
         for gauge in ("vllm:num_requests_running", "vllm:num_requests_waiting"):
             assert any(line.startswith(gauge + "{") and labels in line for line in page.splitlines()), gauge
+
+
+async def test_concurrent_cpu_generations_keep_the_server_up(triton_server_factory, tmp_path):
+    """cpu_max_concurrent=8 and eight streams at once, twice: every stream completes and the
+    token counter equals what the clients got.
+
+    Metric updates from several generation threads at once crashed tritonserver (signal 11 in
+    libtriton_python.so) until model.py serialised them.
+    """
+    from console.core import local_stack as stack_mod
+
+    try:
+        stack_mod.smollm_gguf()
+    except stack_mod.LocalStackError as exc:
+        pytest.skip(str(exc))
+    repo = tmp_path / "repo"
+    (name,) = stack_mod.generate_repository(repo, overrides={"cpu_max_concurrent": "8"}, entries=stack_mod.ENTRIES[:1])
+    server = triton_server_factory(repo, name="cpu-concurrent", timeout=600)
+    client = TritonStreamClient(server.grpc_url, timeout_s=180)
+    sampling = {"max_tokens": 12, "ignore_eos": True}
+    try:
+        for _round in range(2):
+            finals = await asyncio.gather(*(client.complete(name, f"Count to {i + 5}.", sampling) for i in range(8)))
+            assert [f.output_tokens for f in finals] == [12] * 8
+    finally:
+        await client.close()
+    assert server.process.poll() is None, "tritonserver died"
+    page = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
+    generated = sum(float(line.rsplit(" ", 1)[1]) for line in page.splitlines()
+                    if line.startswith("vllm:generation_tokens_total{") and f'model="{name}"' in line)
+    assert generated == 2 * 8 * 12

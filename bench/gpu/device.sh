@@ -28,8 +28,9 @@ unpack() {
 
 # Our model_repository, pointed at the local models; committed configs stay untouched.
 # VARIANT_PY=path/model.py also serves llama2's config with that model.py as llama2_variant (P4 A/B;
-# bench/gpu/variants/*.patch are the variants tried: `patch -o bench/gpu/variant.py
-# model_repository/llama2/1/model.py bench/gpu/variants/NAME.patch` here, then VARIANT_PY=$PWD/bench/gpu/variant.py).
+# bench/gpu/variants/*.patch are the variants tried, against model.py at commit 6905b79: here,
+# `git show 6905b79:model_repository/llama2/1/model.py > /tmp/m.py && patch -o bench/gpu/variant.py
+# /tmp/m.py bench/gpu/variants/NAME.patch`, then VARIANT_PY=$PWD/bench/gpu/variant.py).
 make_repo() {  # $1: llama2 enforce_eager
   local clone=()
   [ -n "${VARIANT_PY:-}" ] && clone=(--clone "llama2_variant=llama2:$VARIANT_PY")

@@ -262,7 +262,12 @@ def choose_engine(wanted):
 
 
 class Metrics:
-    """The official vLLM backend's metric names, as Triton custom metrics, per model/version."""
+    """The official vLLM backend's metric names, as Triton custom metrics, per model/version.
+
+    Every update is a message to tritonserver, and updates from several threads at once crash
+    it (signal 11 in libtriton_python.so with the CPU engine's generation threads): one lock
+    serialises them all.
+    """
 
     def __init__(self, model, version):
         labels = {"model": model, "version": version}
@@ -285,11 +290,13 @@ class Metrics:
         self._gauges = {"running": 0, "waiting": 0}
 
     def observe(self, key, value):
-        self._metrics[key].observe(float(value))
+        with self._lock:
+            self._metrics[key].observe(float(value))
 
     def count(self, key, value):
         if value:
-            self._metrics[key].increment(float(value))
+            with self._lock:
+                self._metrics[key].increment(float(value))
 
     def move(self, key, delta):
         with self._lock:
