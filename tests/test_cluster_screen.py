@@ -47,7 +47,7 @@ async def _loaded(pilot, app) -> None:
 async def test_tables_fill_and_follow_the_cluster(kube_cluster, echo_server, tmp_path):
     kube_cluster.forward_target(NAMESPACE, POD_READY, 8001, "127.0.0.1", echo_server.ports.grpc)
     async with running(kube_cluster, tmp_path, forward=True) as (pilot, app):
-        assert await wait_for(pilot, lambda: "burn $9.740/h" in _line(app))  # prices arrive off-thread (spot at the on-demand upper bound, no AWS here)
+        assert await wait_for(pilot, lambda: "node cost $9.740/h" in _line(app))  # prices arrive off-thread (spot at the on-demand upper bound, no AWS here)
         assert "GPUs 2/5" in _line(app)
         nodes = _table(app, "nodes")
         assert {nodes.get_row_at(0)[2], nodes.get_row_at(1)[2]} == {"g5.24xlarge", "g5.2xlarge"}  # GPU nodes first
@@ -154,7 +154,7 @@ def test_cluster_screen_snapshot(snap_compare, tmp_path, monkeypatch):
     async def loaded(pilot) -> None:
         await _loaded(pilot, app)
         assert await wait_for(pilot, lambda: "pool gpu" in str(app.screen.query_one("#hpa-panel", Static).render()))
-        assert await wait_for(pilot, lambda: "burn $9.740/h" in _line(app))  # prices arrive off-thread (spot at the on-demand upper bound, no AWS here)
+        assert await wait_for(pilot, lambda: "node cost $9.740/h" in _line(app))  # prices arrive off-thread (spot at the on-demand upper bound, no AWS here)
         assert await wait_for(pilot, lambda: _table(app, "events").row_count == 4)
         await pilot.pause(0.2)
 

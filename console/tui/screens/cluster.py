@@ -203,7 +203,7 @@ class ClusterScreen(Screen):
         gpus_alloc, gpus_req = picture.gpus
         watch_problems = [f"{k}: {v}" for k, v in picture.watches.items() if v.startswith("retrying")]
         line = (f"[b green]●[/] {picture.context}  ns [b]{picture.namespace}[/]  nodes {len(picture.nodes)}  "
-                f"GPUs {gpus_req}/{gpus_alloc}  burn [b]{money(picture.hourly_cost)}/h[/]"
+                f"GPUs {gpus_req}/{gpus_alloc}  node cost [b]{money(picture.hourly_cost)}/h[/]"
                 + (f" (+{picture.unpriced_nodes} unpriced)" if picture.unpriced_nodes else ""))
         if self.forwards is not None:
             line += f"  ⇄ grpc {self.forwards.grpc.address} {self.forwards.grpc.state.split(' ->')[0]}"
