@@ -69,8 +69,12 @@ class ChatPane(Vertical, can_focus=False):
         self.stats_line.update("—")
         self.log_view.anchor()
 
+    @staticmethod
+    def prompt_widget(prompt: str) -> Static:
+        return Static(prompt, classes="msg-user", markup=False)
+
     async def add_prompt(self, prompt: str) -> None:
-        await self.log_view.mount(Static(prompt, classes="msg-user", markup=False))
+        await self.log_view.mount(self.prompt_widget(prompt))
 
     def start_streaming(self) -> LiveStats:
         """Live stats for an answer that is starting now (before its widgets exist)."""
@@ -89,10 +93,9 @@ class ChatPane(Vertical, can_focus=False):
                 if widget.has_class("msg-user"):
                     break
                 await widget.remove()
-        if prompt is not None:
-            await self.add_prompt(prompt)
         self.answer_widget = StreamingAnswer(classes="msg-answer")
-        await self.log_view.mount(self.answer_widget)
+        widgets = [self.answer_widget] if prompt is None else [self.prompt_widget(prompt), self.answer_widget]
+        await self.log_view.mount_all(widgets)  # one mount: the request waits for it (P1)
         return self.answer_widget.get_stream()
 
     def shown_answer(self) -> str:

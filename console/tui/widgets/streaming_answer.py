@@ -115,9 +115,16 @@ class AnswerStream:
         """Queue ``text``; never waits for rendering (the caller is reading the network)."""
         if self._closing:
             raise RuntimeError("Can't write to the answer after it has stopped.")
-        if text:
-            self._pending.append(text)
-            self._wake.set()
+        if not text:
+            return
+        if not self._tail and not self._pending and not self.answer.frozen_source:
+            # The first text goes straight into the live tail: nobody waits a frame (or two
+            # task hops) for the first token. Later text is batched by the drain task.
+            self._tail = text
+            await self.answer.live.append(text)
+            return
+        self._pending.append(text)
+        self._wake.set()
 
     async def _flush(self) -> None:
         text = "".join(self._pending)
