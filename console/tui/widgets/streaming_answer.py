@@ -8,7 +8,8 @@ than :data:`FREEZE_AFTER_BLOCKS` top-level blocks, all but the last :data:`KEEP_
 cut off at a top-level block boundary (markdown-it's own, so a list or a fenced code block is
 never split) and frozen into one ``Static`` rendering ``rich.markdown.Markdown``, which is
 never touched again. Writes go into a buffer that a separate task drains at most once a frame,
-so the stream reader never waits on rendering.
+so the stream reader never waits on rendering, except for an answer's first text, which goes
+straight into the tail (time to first token on screen, P1).
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ class AnswerStream:
         self._task = asyncio.create_task(self._run())
 
     async def write(self, text: str) -> None:
-        """Queue ``text``; never waits for rendering (the caller is reading the network)."""
+        """Queue ``text``; waits for rendering only for an answer's first text (the caller is
+        reading the network: later text is drawn by the drain task)."""
         if self._closing:
             raise RuntimeError("Can't write to the answer after it has stopped.")
         if not text:
@@ -121,7 +123,7 @@ class AnswerStream:
             # The first text goes straight into the live tail: nobody waits a frame (or two
             # task hops) for the first token. Later text is batched by the drain task.
             self._tail = text
-            await self.answer.live.append(text)
+            await asyncio.shield(self.answer.live.append(text))  # a stop mid-append keeps the text
             return
         self._pending.append(text)
         self._wake.set()
