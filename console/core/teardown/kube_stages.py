@@ -38,6 +38,18 @@ def _is_not_found(exc: Exception) -> bool:
     return getattr(exc, "status", None) == 404
 
 
+def _unless_missing(call: Callable[[], Any], default: Any = None) -> Any:
+    """``call()``, or ``default`` when the API answers 404 (a kind not installed, an object gone)."""
+    from kubernetes import client
+
+    try:
+        return call()
+    except client.ApiException as exc:
+        if _is_not_found(exc):
+            return default
+        raise
+
+
 def load_balancer_objects(api: Any) -> list[KubeObject]:
     """LoadBalancer Services and all Ingresses (each usually owns one AWS load balancer)."""
     from kubernetes import client
@@ -47,12 +59,7 @@ def load_balancer_objects(api: Any) -> list[KubeObject]:
         if (svc.spec.type if svc.spec else "") == "LoadBalancer":
             hosts = [i.hostname or i.ip for i in ((svc.status.load_balancer.ingress if svc.status and svc.status.load_balancer else None) or [])]
             found.append(KubeObject("Service", svc.metadata.namespace, svc.metadata.name, ", ".join(h for h in hosts if h) or "load balancer", pricing.LOAD_BALANCER["network"]))
-    try:
-        ingresses = client.NetworkingV1Api(api).list_ingress_for_all_namespaces(_request_timeout=15).items
-    except client.ApiException as exc:
-        if not _is_not_found(exc):
-            raise
-        ingresses = []
+    ingresses = _unless_missing(lambda: client.NetworkingV1Api(api).list_ingress_for_all_namespaces(_request_timeout=15).items, [])
     for ing in ingresses:
         found.append(KubeObject("Ingress", ing.metadata.namespace, ing.metadata.name, "ingress", pricing.LOAD_BALANCER["application"]))
     return found
@@ -61,12 +68,7 @@ def load_balancer_objects(api: Any) -> list[KubeObject]:
 def persistent_volume_claims(api: Any) -> list[KubeObject]:
     from kubernetes import client
 
-    try:
-        claims = client.CoreV1Api(api).list_persistent_volume_claim_for_all_namespaces(_request_timeout=15).items
-    except client.ApiException as exc:
-        if not _is_not_found(exc):
-            raise
-        claims = []
+    claims = _unless_missing(lambda: client.CoreV1Api(api).list_persistent_volume_claim_for_all_namespaces(_request_timeout=15).items, [])
     found = []
     for pvc in claims:
         size = ((pvc.spec.resources.requests or {}) if pvc.spec and pvc.spec.resources else {}).get("storage", "")
@@ -92,12 +94,10 @@ def nodepools(api: Any, region: str) -> list[KubeObject]:
 
     from console.core.burn_rate import priced_nodes
 
-    try:
-        pools = client.CustomObjectsApi(api).list_cluster_custom_object(*NODEPOOL, _request_timeout=15).get("items", [])
-    except client.ApiException as exc:
-        if _is_not_found(exc):
-            return []
-        raise
+    pools = _unless_missing(lambda: client.CustomObjectsApi(api).list_cluster_custom_object(*NODEPOOL, _request_timeout=15))
+    if pools is None:  # no Karpenter
+        return []
+    pools = pools.get("items", [])
     nodes = priced_nodes(api, region, NODEPOOL_LABEL)
     found = []
     for pool in pools:
@@ -129,14 +129,8 @@ def delete_load_balancers(api: Any, notify: Notify, timeout_s: float = 600, inte
     objs = load_balancer_objects(api)
     for obj in objs:
         notify(f"deleting {obj.kind} {obj.ref}")
-        try:
-            if obj.kind == "Service":
-                core.delete_namespaced_service(obj.name, obj.namespace, _request_timeout=15)
-            else:
-                net.delete_namespaced_ingress(obj.name, obj.namespace, _request_timeout=15)
-        except client.ApiException as exc:
-            if not _is_not_found(exc):
-                raise
+        delete = core.delete_namespaced_service if obj.kind == "Service" else net.delete_namespaced_ingress
+        _unless_missing(lambda: delete(obj.name, obj.namespace, _request_timeout=15))
     if objs and not _wait_until(lambda: not load_balancer_objects(api), timeout_s, interval_s):
         return [f"{o.kind} {o.ref}" for o in load_balancer_objects(api)]
     return []
@@ -149,11 +143,7 @@ def delete_persistent_volume_claims(api: Any, notify: Notify, timeout_s: float =
     claims = [c for c in persistent_volume_claims(api) if c.namespace not in SYSTEM_NAMESPACES]
     for claim in claims:
         notify(f"deleting PVC {claim.ref}")
-        try:
-            core.delete_namespaced_persistent_volume_claim(claim.name, claim.namespace, _request_timeout=15)
-        except client.ApiException as exc:
-            if not _is_not_found(exc):
-                raise
+        _unless_missing(lambda: core.delete_namespaced_persistent_volume_claim(claim.name, claim.namespace, _request_timeout=15))
 
     def gone() -> bool:
         left = {c.ref for c in persistent_volume_claims(api)}
@@ -174,11 +164,7 @@ def delete_nodepools(api: Any, region: str, notify: Notify, timeout_s: float = 9
     pools = nodepools(api, region)
     for pool in pools:
         notify(f"deleting NodePool {pool.name} ({pool.detail})")
-        try:
-            custom.delete_cluster_custom_object(*NODEPOOL, pool.name, _request_timeout=15)
-        except client.ApiException as exc:
-            if not _is_not_found(exc):
-                raise
+        _unless_missing(lambda: custom.delete_cluster_custom_object(*NODEPOOL, pool.name, _request_timeout=15))
     names = {p.name for p in pools}
 
     def nodes_left() -> list[str]:
