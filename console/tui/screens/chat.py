@@ -19,7 +19,7 @@ from textual.widgets import Footer, Header, Input, Select, Static
 from textual.worker import Worker
 
 from console.core import transcripts
-from console.core.chat import MARKS, PANES, ChatSession, LiveStats
+from console.core.chat import MARKS, PANES, ChatSession
 from console.core.completion import Completion, Sampling, complete
 from console.core.latency import RequestTiming
 from console.core.server_info import TritonAdmin
@@ -236,12 +236,14 @@ class ChatScreen(Screen):
                 pane.refresh_stats()
 
     # ----- actions ------------------------------------------------------------------------------
-    def focused_pane(self) -> ChatPane | None:
+    def focused_pane(self, then: str) -> ChatPane | None:
+        """The pane holding the focus; without one, tells the user to focus one ``then``."""
         node = self.focused
         while node is not None:
             if isinstance(node, ChatPane):
                 return node
             node = node.parent
+        self.notify(f"Focus a pane first (Tab){then}.", severity="warning")
         return None
 
     def action_stop(self) -> None:
@@ -265,9 +267,8 @@ class ChatScreen(Screen):
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
         if which == "focused":
-            pane = self.focused_pane()
+            pane = self.focused_pane(", or ctrl+r for both")
             if pane is None:
-                self.notify("Focus a pane first (Tab), or ctrl+r for both.", severity="warning")
                 return
             targets = [pane.pane_id]
         else:
@@ -296,9 +297,8 @@ class ChatScreen(Screen):
 
     def action_copy(self) -> None:
         assert self.session is not None
-        pane = self.focused_pane()
+        pane = self.focused_pane(" to copy its answer")
         if pane is None:
-            self.notify("Focus a pane first (Tab) to copy its answer.", severity="warning")
             return
         answer = self.session.last_answer(pane.pane_id)
         if answer is None or not answer.completion.text:
@@ -319,9 +319,8 @@ class ChatScreen(Screen):
 
     def action_override(self) -> None:
         assert self.session is not None
-        pane = self.focused_pane()
+        pane = self.focused_pane(" to set its own sampling")
         if pane is None:
-            self.notify("Focus a pane first (Tab) to set its own sampling.", severity="warning")
             return
         pane_id = pane.pane_id
         current = self.session.panes[pane_id].override or Sampling()
