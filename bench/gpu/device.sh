@@ -5,7 +5,8 @@
 #   bash bench/gpu/device.sh measure  behaviour checks, triton-console chat and bench
 #   bash bench/gpu/device.sh metrics  do model.py's vllm:* metrics move by what 8 clients per model saw?
 #   bash bench/gpu/device.sh p4       P4 (side by side with the engine alone, roofline), /metrics; stops it
-#                                     (P4_EXTRA="" skips the engine-only roofline contrasts)
+#                                     (P4_EXTRA="" skips the engine-only roofline contrasts; P4_ARGS adds
+#                                     p4.py flags, e.g. "--mode wave" for the one-burst figures)
 # Needs the bundle parts in $PARTS (default /tmp/p; bench/gpu/prep.sh makes them). Results in $OUT.
 set -o pipefail
 G=$(cd "$(dirname "$0")" && pwd); SRC=$(cd "$G/../.." && pwd)
@@ -134,7 +135,7 @@ p4() {
   local variant=(); [ -d $REPO/llama2_variant ] && variant=(--variant llama2_variant)
   (cd "$G" && PYTHONPATH=/tmp/cli:/tmp/site:$SRC timeout 560 python3 p4.py --url localhost:$GRPC --model llama2 "${variant[@]}" \
      --config $REPO/llama2/config.pbtxt --backend-dir $T/pytriton/tritonserver/backends/python \
-     ${P4_EXTRA---extra-model $MODELS/llama-1b-7bshape --eager-contrast} --out "$OUT/p4.json") \
+     ${P4_EXTRA---extra-model $MODELS/llama-1b-7bshape --eager-contrast} ${P4_ARGS:-} --out "$OUT/p4.json") \
      > /tmp/p4.log 2>&1; echo "p4 rc=$?"
   grep -E '^\[p4\]' /tmp/p4.log; grep -E 'Error|Traceback' -A3 /tmp/p4.log | tail -20; cp /tmp/p4.log "$OUT/p4.log"
   python3 -c "import urllib.request as u; open('$OUT/metrics.txt','w').write(u.urlopen('http://localhost:$METRICS/metrics').read().decode())"

@@ -2,7 +2,8 @@
 
 usage: p4.py --url HOST:GRPC --model llama2 --config REPO/llama2/config.pbtxt --backend-dir DIR
              [--variant NAME ...] [--extra-model DIR ...] [--eager-contrast]
-             [--concurrency 1,16,64] [--max-tokens 256] [--reps 2] [--out p4.json]
+             [--concurrency 1,16,64] [--mode steady|wave] [--window 10] [--warmup 3]
+             [--max-tokens 256] [--reps 3] [--out p4.json]
 
 One process builds the engine with model.py's own VllmEngine class from the same generated
 config (same model, dtype, max_model_len, gpu_memory_utilization, CUDA graphs; the prompt token
@@ -12,6 +13,16 @@ directly; the Triton side sends the same prompts and sampling through the projec
 alternate within each repetition (order rotated); ratios are of each side's median repetition.
 ``--variant`` adds Triton models serving the same config with another model.py (make_repo.py
 --clone). TTFT is the time to the first response that carries a token (on both sides).
+
+Two ways to load the server at a concurrency N (``--mode``):
+- ``steady`` (default; genai-perf's and perf_analyzer's meaning of "concurrency N"): N streams,
+  each sending its next request as soon as its last one ends, for ``--warmup`` + ``--window``
+  seconds; output tokens/s = tokens that arrived inside the window / its length, TTFT = median
+  over the requests sent inside it. Each request's ``max_tokens`` is drawn from
+  [max_tokens/2, 3*max_tokens/2] by a per-stream seeded generator (the same draws on both
+  sides), so the streams do not stay in lockstep waves.
+- ``wave``: one burst of N requests of ``max_tokens`` each, tokens / (last end - first start);
+  ramp-up and drain weigh on it (the first sessions' figures).
 
 Roofline: device copy bandwidth (bytes read + written per second) over the bytes a decode step
 reads (every weight once, one embedding row, the KV cache at the mean context) gives the
@@ -26,6 +37,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import random
 import statistics
 import struct
 import sys
@@ -36,6 +48,44 @@ from proof_common import StreamRecord, summarize
 
 SAMPLING = {"temperature": 1.0, "top_p": 1.0, "max_tokens": 256, "ignore_eos": True}
 PROMPT = "stream {i}: the quick brown fox jumps over the lazy dog while a small model streams tokens"
+
+
+class Window:
+    """The measurement window of a steady run: counts the output tokens that arrive inside it."""
+
+    def __init__(self, start: float, end: float) -> None:
+        self.start, self.end, self.tokens = start, end, 0
+
+    def add(self, t: float, tokens: int) -> None:
+        if self.start <= t < self.end:
+            self.tokens += tokens
+
+
+async def closed_loop(request, stream_ids: list[int], max_tokens: int, window: Window) -> list[StreamRecord]:
+    """Each stream sends its next request when its last one ends, until the window closes.
+
+    ``request(stream_id, k, max_tokens)`` runs one generation (adding its tokens to the window);
+    returns the requests sent inside the window.
+    """
+
+    async def one_stream(i: int) -> list[StreamRecord]:
+        draws, records, k = random.Random(i), [], 0
+        while time.monotonic() < window.end:
+            record = await request(i, k, draws.randint(max_tokens // 2, 3 * max_tokens // 2))
+            if window.start <= record.t_start < window.end:
+                records.append(record)
+            k += 1
+        return records
+
+    return [r for rs in await asyncio.gather(*(one_stream(i) for i in stream_ids)) for r in rs]
+
+
+def steady_summary(records: list[StreamRecord], window: Window) -> dict:
+    """The window's output tokens/s, with the TTFT and per-stream decode of the requests sent in it."""
+    out = summarize(records)
+    out.update(output_tokens=window.tokens, wall_s=window.end - window.start,
+               output_tok_s=window.tokens / (window.end - window.start), mode="steady")
+    return out
 
 
 # ---- Triton side (client processes) -------------------------------------------------------------
@@ -65,6 +115,50 @@ async def _triton_streams(url: str, model: str, prompts: list[str], sampling: di
         return list(await asyncio.gather(*(_triton_one(client, model, p, sampling) for p in prompts)))
     finally:
         await client.close()
+
+
+def triton_steady_worker(url: str, model: str, stream_ids: list[int], sampling: dict, t_go: float,
+                         window: tuple[float, float]) -> tuple[int, list[dict]]:
+    return asyncio.run(_triton_steady(url, model, stream_ids, sampling, t_go, Window(*window)))
+
+
+async def _triton_steady(url: str, model: str, stream_ids: list[int], sampling: dict, t_go: float,
+                         window: Window) -> tuple[int, list[dict]]:
+    from console.core.streaming import Delta, TritonStreamClient
+
+    client = TritonStreamClient(url, timeout_s=300)
+
+    async def request(i: int, k: int, max_tokens: int) -> StreamRecord:
+        t_token = None
+        async for event in client.stream(model, PROMPT.format(i=f"{i}.{k}"), dict(sampling, max_tokens=max_tokens)):
+            if isinstance(event, Delta):
+                window.add(event.t, event.tokens)
+                if t_token is None and event.tokens:
+                    t_token = event.t
+            else:
+                return StreamRecord(event.t_start, t_token, event.t_end, event.output_tokens, event.input_tokens, event.finish_reason)
+        raise RuntimeError("stream ended without a Final")
+
+    await asyncio.sleep(max(0.0, t_go - time.monotonic()))
+    try:
+        records = await closed_loop(request, stream_ids, sampling["max_tokens"], window)
+        return window.tokens, [r.__dict__ for r in records]
+    finally:
+        await client.close()
+
+
+async def run_triton_steady(pool, url: str, model: str, n: int, sampling: dict, warmup: float, seconds: float) -> dict:
+    workers = min(8, n)
+    t_go = time.monotonic() + 1.0
+    window = Window(t_go + warmup, t_go + warmup + seconds)
+    pending = [pool.apply_async(triton_steady_worker, (url, model, list(range(w, n, workers)), sampling, t_go,
+                                                       (window.start, window.end))) for w in range(workers)]
+    records: list[StreamRecord] = []
+    for job in pending:
+        tokens, recs = await asyncio.to_thread(job.get, 600)
+        window.tokens += tokens
+        records += [StreamRecord(**r) for r in recs]
+    return steady_summary(records, window)
 
 
 def warm_worker(_: int) -> int:
@@ -139,6 +233,30 @@ class EngineAlone:
         prompts = [self.prompt_ids(PROMPT.format(i=i)) for i in range(n)]
         future = asyncio.run_coroutine_threadsafe(self._many(prompts, self.params_for(sampling)), self.vllm.loop)
         return await asyncio.wrap_future(future)
+
+    async def _steady(self, n: int, sampling: dict, t_go: float, window: Window) -> list[StreamRecord]:
+        async def request(i: int, k: int, max_tokens: int) -> StreamRecord:
+            # Rendered and parsed per request, as model.py does for each Triton request.
+            ids, params = self.prompt_ids(PROMPT.format(i=f"{i}.{k}")), self.params_for(dict(sampling, max_tokens=max_tokens))
+            t_start, t_token, tokens, reason = time.monotonic(), None, 0, None
+            async for out in self.vllm.engine.generate({"prompt_token_ids": ids}, params, uuid.uuid4().hex):
+                choice = out.outputs[0]
+                now = time.monotonic()
+                window.add(now, len(choice.token_ids))
+                if choice.token_ids and t_token is None:
+                    t_token = now
+                tokens += len(choice.token_ids)
+                reason = choice.finish_reason or reason
+            return StreamRecord(t_start, t_token, time.monotonic(), tokens, len(ids), reason)
+
+        await asyncio.sleep(max(0.0, t_go - time.monotonic()))
+        return await closed_loop(request, list(range(n)), sampling["max_tokens"], window)
+
+    async def run_steady(self, n: int, sampling: dict, warmup: float, seconds: float) -> dict:
+        t_go = time.monotonic() + 1.0  # the same one-second lead as the Triton side's
+        window = Window(t_go + warmup, t_go + warmup + seconds)
+        future = asyncio.run_coroutine_threadsafe(self._steady(n, sampling, t_go, window), self.vllm.loop)
+        return steady_summary(await asyncio.wrap_future(future), window)
 
     def shutdown(self) -> None:
         self.vllm.shutdown()
@@ -225,6 +343,16 @@ def cpu_snapshot(into: dict, key: str, delay: float = 2.0) -> None:
     threading.Timer(delay, take).start()
 
 
+async def measure_once(engine: EngineAlone, pool, args, side: str, n: int, sampling: dict) -> dict:
+    """One repetition of one side at concurrency n, in the chosen mode."""
+    if args.mode == "steady":
+        if side == "engine":
+            return await engine.run_steady(n, sampling, args.warmup, args.window)
+        return await run_triton_steady(pool, args.url, side, n, sampling, args.warmup, args.window)
+    recs = await (engine.run(n, sampling) if side == "engine" else run_triton(pool, args.url, side, n, sampling))
+    return summarize(recs) | {"mode": "wave"}
+
+
 async def side_by_side(engine: EngineAlone, pool, args, sampling: dict, snapshots: dict) -> list[dict]:
     sides = ["engine", args.model, *args.variant]
     rows = []
@@ -234,29 +362,28 @@ async def side_by_side(engine: EngineAlone, pool, args, sampling: dict, snapshot
             for side in sides[rep % len(sides):] + sides[:rep % len(sides)]:
                 if rep == 0 and n == max(args.concurrency):
                     cpu_snapshot(snapshots, f"{side} c={n}")
-                recs = await (engine.run(n, sampling) if side == "engine" else run_triton(pool, args.url, side, n, sampling))
-                s = summarize(recs)
+                s = await measure_once(engine, pool, args, side, n, sampling)
                 runs[side].append(s)
-                print(f"[p4] c={n:<3} rep={rep} {side:<12} tokens={s['output_tokens']} in={s['input_tokens']} "
+                print(f"[p4] c={n:<3} rep={rep} {side:<12} {args.mode} tokens={s['output_tokens']} requests={s['streams']} in={s['input_tokens']} "
                       f"{s['output_tok_s']:.0f} tok/s TTFT median {_ms(s['ttft_ms_median'])} p90 {_ms(s['ttft_ms_p90'])} "
                       f"decode/stream {s['decode_tok_s_median'] or 0:.0f} tok/s finish={s['finish_reasons']}", flush=True)
         # Each side's median over repetitions (and its best, for the spread).
         med = {side: {"output_tok_s": statistics.median(r["output_tok_s"] for r in rs),
                       "ttft_ms": statistics.median(r["ttft_ms_median"] for r in rs)} for side, rs in runs.items()}
         best = {side: max(r["output_tok_s"] for r in rs) for side, rs in runs.items()}
-        row = {"concurrency": n, "runs": runs, "median": med, "vs_engine": {}}
+        row = {"concurrency": n, "mode": args.mode, "runs": runs, "median": med, "vs_engine": {}}
         for side in sides[1:]:
-            row["vs_engine"][side] = {
+            v = row["vs_engine"][side] = {
                 "ratio_output_tok_s": med[side]["output_tok_s"] / med["engine"]["output_tok_s"],
                 "ratio_best_output_tok_s": best[side] / best["engine"],
                 "ttft_diff_ms": med[side]["ttft_ms"] - med["engine"]["ttft_ms"],
-                "same_token_counts": all(r["output_tokens"] == runs["engine"][0]["output_tokens"]
-                                         and r["input_tokens"] == runs["engine"][0]["input_tokens"] for r in runs[side]),
             }
-            v = row["vs_engine"][side]
+            if args.mode == "wave":
+                v["same_token_counts"] = all(r["output_tokens"] == runs["engine"][0]["output_tokens"]
+                                             and r["input_tokens"] == runs["engine"][0]["input_tokens"] for r in runs[side])
             print(f"[p4] c={n}: {side}/engine output tok/s = {v['ratio_output_tok_s']:.3f} (medians of {args.reps}; best/best "
                   f"{v['ratio_best_output_tok_s']:.3f}); TTFT {med[side]['ttft_ms']:.1f} vs {med['engine']['ttft_ms']:.1f} ms "
-                  f"({v['ttft_diff_ms']:+.1f}); same token counts: {v['same_token_counts']}", flush=True)
+                  f"({v['ttft_diff_ms']:+.1f}); same token counts: {v.get('same_token_counts', 'n/a (steady)')}", flush=True)
         rows.append(row)
     return rows
 
@@ -324,6 +451,9 @@ def main() -> int:
     ap.add_argument("--extra-model", action="append", default=[], help="model dir for an engine-only roofline run")
     ap.add_argument("--eager-contrast", action="store_true", help="also the served model without CUDA graphs (engine only)")
     ap.add_argument("--concurrency", default="1,16,64")
+    ap.add_argument("--mode", choices=["steady", "wave"], default="steady")
+    ap.add_argument("--warmup", type=float, default=3.0, help="steady: seconds before the window opens")
+    ap.add_argument("--window", type=float, default=10.0, help="steady: seconds measured")
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--roofline-tokens", type=int, default=1024)
     ap.add_argument("--contrast-tokens", type=int, default=256, help="tokens per run for --extra-model/--eager-contrast")
