@@ -29,9 +29,11 @@ unpack() {
 
 # Our model_repository, pointed at the local models; committed configs stay untouched.
 # VARIANT_PY=path/model.py also serves llama2's config with that model.py as llama2_variant (P4 A/B;
-# bench/gpu/variants/*.patch are the variants tried, against model.py at commit 6905b79: here,
-# `git show 6905b79:model_repository/llama2/1/model.py > /tmp/m.py && patch -o bench/gpu/variant.py
+# bench/gpu/variants/*.patch are the variants tried, against model.py at commit 6905b79 (spawn.patch:
+# c2f668b): here, `git show 6905b79:model_repository/llama2/1/model.py > /tmp/m.py && patch -o bench/gpu/variant.py
 # /tmp/m.py bench/gpu/variants/NAME.patch`, then VARIANT_PY=$PWD/bench/gpu/variant.py).
+# VARIANT_SET="llama2_variant.KEY=VALUE ..." sets config parameters of the clone instead (or too),
+# e.g. VARIANT_SET=llama2_variant.engine_start=spawn with spawn.patch's model.py.
 make_repo() {  # $1: llama2 enforce_eager
   local clone=()
   [ -n "${VARIANT_PY:-}" ] && clone=(--clone "llama2_variant=llama2:$VARIANT_PY")
@@ -40,7 +42,7 @@ make_repo() {  # $1: llama2 enforce_eager
     llama2.gpu_memory_utilization=0.2 llama2.enforce_eager="$1" llama2.cuda_visible_devices=0 llama2.max_num_seqs=64 \
     mistral7b.model=$MODELS/mistral-tiny mistral7b.engine=vllm mistral7b.dtype=bfloat16 mistral7b.max_model_len=2048 \
     mistral7b.max_prompt_tokens=1536 mistral7b.gpu_memory_utilization=0.1 mistral7b.enforce_eager=true \
-    mistral7b.cuda_visible_devices=0 mistral7b.max_num_seqs=64
+    mistral7b.cuda_visible_devices=0 mistral7b.max_num_seqs=64 ${VARIANT_SET:-}
 }
 
 # The stub runs numpy 1.26 (/tmp/np1: pytriton's stub garbles BYTES under numpy 2), but the image's
