@@ -89,3 +89,55 @@ def test_split_never_cuts_inside_a_fence_or_a_list():
     assert tail == "- x\n\n- y\n\ntail"
     finished, tail = split_finished_blocks("```\nopen fence\n\nstill code\n", keep=1)
     assert finished == ""
+
+
+def conversation(pane: ChatPane) -> list[tuple[str, str]]:
+    """What the log shows, top to bottom: (kind, text) of each visible widget."""
+    shown = []
+    for widget in pane.log_view.children:
+        if not widget.display:
+            continue
+        if isinstance(widget, StreamingAnswer):
+            shown.append(("answer", widget.source))
+        else:
+            shown.append((" ".join(sorted(widget.classes)), str(widget.content)))
+    return shown
+
+
+async def answer(pane: ChatPane, prompt: str | None, text: str, replace: bool = False) -> None:
+    stream = await pane.open_answer(prompt, replace=replace)
+    await stream.write(text)
+    await stream.stop()
+
+
+async def test_sending_mounts_nothing_and_the_conversation_stays_in_order():
+    """The request waits for open_answer (P1): it shows the pane's pre-mounted, hidden prompt and
+    answer instead of mounting them; notes, the next spare and a regenerated answer keep order."""
+    app = Host()
+    async with app.run_test(size=(100, 40)) as pilot:
+        pane = app.query_one(ChatPane)
+        await pilot.pause()
+        spare = list(pane.log_view.children)
+        assert len(spare) == 2 and not any(w.display for w in spare)
+        assert conversation(pane) == [] and pane.shown_answer() == ""
+
+        stream = await pane.open_answer("first question")
+        assert list(pane.log_view.children) == spare, "open_answer mounted widgets"
+        assert all(w.display for w in spare)
+        await stream.write("first answer")
+        await stream.stop()
+        await pane.add_note("■ stopped")
+        await pane.prepare_spare()
+        await answer(pane, "second question", "second answer")
+        await pane.prepare_spare()
+        await answer(pane, None, "second answer, again", replace=True)
+        await pilot.pause()
+        assert conversation(pane) == [
+            ("msg-user", "first question"), ("answer", "first answer"), ("msg-note", "■ stopped"),
+            ("msg-user", "second question"), ("answer", "second answer, again"),
+        ]
+        assert pane.shown_answer() == "second answer, again"
+
+        await pane.clear()
+        assert conversation(pane) == []
+        assert len(pane.log_view.children) == 2  # a fresh spare

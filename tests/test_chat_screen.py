@@ -84,6 +84,28 @@ async def test_prompt_goes_to_both_panes_and_streams_fixed_text(pacer_server):
         assert len(saved) == 1 and saved[0].exchanges == 2 and saved[0].models == "pacer-a | pacer-b"
 
 
+async def test_repaints_wait_for_the_first_text_and_no_longer(pacer_server, monkeypatch):
+    """Between Enter and an answer's first text the screen repaints nothing (P1: the prompt's
+    layout and render would delay the first response); the first text ends the hold, and
+    without one it ends after QUIET_UNTIL_FIRST_TEXT_S."""
+    from console.tui.screens import chat
+
+    app = chat_app(pacer_server.grpc_url)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await models_loaded(pilot, app)
+        screen = app.screen
+        monkeypatch.setattr(chat, "QUIET_UNTIL_FIRST_TEXT_S", 600.0)  # only a first text can end it
+        await send(pilot, app, "hello both")
+        assert await answered(pilot, app, 1)
+        assert screen.first_text.is_set()
+        assert await wait_for(pilot, lambda: app._batch_count == 0, TIMEOUT)
+        monkeypatch.setattr(chat, "QUIET_UNTIL_FIRST_TEXT_S", 0.05)
+        screen.quiet_until_first_text()  # no request follows: no text will come
+        await pilot.pause()
+        assert await wait_for(pilot, lambda: app._batch_count == 0, TIMEOUT)
+        assert not screen.first_text.is_set()
+
+
 async def test_escape_cancels_both_streams_on_the_server(pacer_server):
     app = chat_app(pacer_server.grpc_url)
     async with app.run_test(size=(140, 40)) as pilot:

@@ -9,6 +9,7 @@ finished exchange is saved as a transcript (JSON + Markdown) under the data dir.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from textual.app import ComposeResult
@@ -28,6 +29,9 @@ from console.tui.screens.chat_dialogs import OpenTranscriptScreen, SamplingScree
 from console.tui.widgets.chat_pane import ChatPane
 
 STATS_REFRESH_S = 0.1
+# Between Enter and the first text, the screen repaints nothing for at most this long: the
+# layout and render of the shown prompt would otherwise run while the first response arrives.
+QUIET_UNTIL_FIRST_TEXT_S = 0.05
 # Failures after which a pane starts a fresh channel for its next request.
 RECONNECT_KINDS = ("unavailable", "broken", "timeout")
 
@@ -70,6 +74,7 @@ class ChatScreen(Screen):
         self.pane_workers: dict[str, Worker] = {}
         self.server_note = "connecting…"
         self.saved_note = ""
+        self.first_text = asyncio.Event()  # set when an answer shows its first text
 
     # ----- layout and lifecycle -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -175,8 +180,21 @@ class ChatScreen(Screen):
             return
         event.input.value = ""
         index = self.session.ask(prompt)
+        self.quiet_until_first_text()
         for pane_id in PANES:
             self.start_answer(pane_id, index, regenerate=False)
+
+    def quiet_until_first_text(self) -> None:
+        """Hold repaints until a pane shows its first text, or QUIET_UNTIL_FIRST_TEXT_S: the
+        prompt then appears with the first token, and neither the pane's clock (its TTFT) nor
+        the first text waits behind a frame being drawn (P1, docs/benchmarks.md)."""
+        self.first_text = asyncio.Event()
+
+        async def hold(first_text: asyncio.Event) -> None:
+            with self.app.batch_update(), contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(first_text.wait(), QUIET_UNTIL_FIRST_TEXT_S)
+
+        self.run_worker(hold(self.first_text), group="quiet", exit_on_error=False)
 
     def start_answer(self, pane_id: str, index: int, regenerate: bool) -> None:
         self.pane_workers[pane_id] = self.run_worker(
@@ -190,8 +208,8 @@ class ChatScreen(Screen):
         model = self.session.panes[pane_id].model
         pieces: list[str] = []
         # Widgets first, then the request: the client's clock (the TTFT the pane shows) starts
-        # after the mounting, so the UI's own work never inflates the model's numbers
-        # (bench/p1_ttft_overhead.py measured both orders; docs/benchmarks.md).
+        # after them, so the UI's own work never inflates the model's numbers; they are the
+        # pane's pre-mounted spare, so this costs no mount (bench/p1_ttft_overhead.py).
         prompt = None if regenerate else self.session.exchanges[index].prompt
         stream = await pane.open_answer(prompt, replace=regenerate)
 
@@ -200,6 +218,7 @@ class ChatScreen(Screen):
                 stats.on_delta(event.text, event.tokens, event.t)
                 pieces.append(event.text)
                 await stream.write(event.text)
+                self.first_text.set()
 
         stopped = False
         try:
@@ -222,6 +241,7 @@ class ChatScreen(Screen):
             await pane.add_note(f"✗ {completion.error_kind}: {completion.error}", error=True)
             if completion.error_kind in RECONNECT_KINDS:
                 await self.reset_client(pane_id)
+        await pane.prepare_spare()  # the next prompt's widgets, mounted while the reader reads
         self.after_answer()
 
     def after_answer(self) -> None:
@@ -278,6 +298,7 @@ class ChatScreen(Screen):
             self.notify(f"Pane {', '.join(busy)} is still streaming.", severity="warning")
             return
         index = len(self.session.exchanges) - 1
+        self.quiet_until_first_text()
         for pane_id in targets:
             self.start_answer(pane_id, index, regenerate=pane_id in self.session.exchanges[index].answers)
 

@@ -5,12 +5,18 @@ the :class:`~console.tui.widgets.streaming_answer.AnswerStream` that :meth:`Chat
 returns (a Textual ``MarkdownStream`` renders the live tail; finished blocks are frozen). The log is anchored to the bottom (Textual's ``anchor()``): it follows new output
 only while the reader is at the bottom, picks up following again when they scroll back down,
 and, like a messenger, keeps a short conversation sitting at the bottom of the pane.
+
+Sending a prompt mounts nothing: the pane keeps the next prompt and answer widgets mounted but
+hidden at the end of the log (the *spare*), and ``open_answer`` only fills and shows them, so the
+request leaves at once; mounting (CSS, compose) the next spare happens after the answer, while the
+reader reads (P1, docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Label, Markdown, Select, Static
 
 from console.core.chat import Answer, LiveStats
@@ -27,6 +33,7 @@ class ChatPane(Vertical, can_focus=False):
         self.streaming = False
         self.answer_widget: StreamingAnswer | None = None
         self.model_names: list[str] = []
+        self._spare: tuple[Static, StreamingAnswer] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="pane-head"):
@@ -35,8 +42,9 @@ class ChatPane(Vertical, can_focus=False):
         yield Static("—", id=f"stats-{self.pane_id}", classes="pane-stats")
         yield VerticalScroll(id=f"log-{self.pane_id}", classes="pane-log", can_focus=True)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.log_view.anchor()
+        await self.prepare_spare()
 
     @property
     def log_view(self) -> VerticalScroll:
@@ -64,17 +72,38 @@ class ChatPane(Vertical, can_focus=False):
             select.value = current
 
     async def clear(self) -> None:
+        self._spare = None
         await self.log_view.remove_children()
         self.stats = None
         self.stats_line.update("—")
         self.log_view.anchor()
+        await self.prepare_spare()
 
     @staticmethod
     def prompt_widget(prompt: str) -> Static:
         return Static(prompt, classes="msg-user", markup=False)
 
+    async def prepare_spare(self) -> None:
+        """Mount the next prompt and answer widgets, hidden, if they are not there yet."""
+        if self._spare is not None:
+            return
+        prompt, answer = self.prompt_widget(""), StreamingAnswer(classes="msg-answer")
+        prompt.display = answer.display = False
+        self._spare = (prompt, answer)
+        await self.log_view.mount_all([prompt, answer])
+
+    async def _append(self, *widgets: Widget) -> None:
+        """Mount at the end of the conversation (above the hidden spare)."""
+        before = self._spare[0] if self._spare is not None else None
+        await self.log_view.mount_all(widgets, before=before)
+
+    def _shown(self) -> list[Widget]:
+        """The log's widgets, without the hidden spare."""
+        spare = self._spare or ()
+        return [w for w in self.log_view.children if w not in spare]
+
     async def add_prompt(self, prompt: str) -> None:
-        await self.log_view.mount(self.prompt_widget(prompt))
+        await self._append(self.prompt_widget(prompt))
 
     def start_streaming(self) -> LiveStats:
         """Live stats for an answer that is starting now (before its widgets exist)."""
@@ -84,31 +113,40 @@ class ChatPane(Vertical, can_focus=False):
         return self.stats
 
     async def open_answer(self, prompt: str | None, replace: bool = False) -> AnswerStream:
-        """Mount (the prompt and) a fresh answer block; returns the stream that appends to it.
+        """Show (the prompt and) a fresh answer block; returns the stream that appends to it.
 
-        ``replace`` (regenerate) first drops the last answer and its notes, keeping the prompt.
+        The widgets are the spare's, already mounted: nothing is mounted here (the request
+        waits for this call). ``replace`` (regenerate) first drops the last answer and its
+        notes, keeping the prompt.
         """
         if replace:
-            for widget in reversed(list(self.log_view.children)):
+            for widget in reversed(self._shown()):
                 if widget.has_class("msg-user"):
                     break
                 await widget.remove()
-        self.answer_widget = StreamingAnswer(classes="msg-answer")
-        widgets = [self.answer_widget] if prompt is None else [self.prompt_widget(prompt), self.answer_widget]
-        await self.log_view.mount_all(widgets)  # one mount: the request waits for it (P1)
+        await self.prepare_spare()  # only if the last answer's spare is missing
+        assert self._spare is not None
+        prompt_widget, self.answer_widget = self._spare
+        self._spare = None
+        if prompt is None:
+            await prompt_widget.remove()
+        else:
+            prompt_widget.update(prompt)
+            prompt_widget.display = True
+        self.answer_widget.display = True
         return self.answer_widget.get_stream()
 
     def shown_answer(self) -> str:
         """The Markdown source of the last answer on screen ("" when there is none)."""
-        answers = [w for w in self.log_view.children if isinstance(w, (StreamingAnswer, Markdown))]
+        answers = [w for w in self._shown() if isinstance(w, (StreamingAnswer, Markdown))]
         return answers[-1].source if answers else ""
 
     async def add_note(self, text: str, error: bool = False) -> None:
-        await self.log_view.mount(Static(text, classes="msg-error" if error else "msg-note", markup=False))
+        await self._append(Static(text, classes="msg-error" if error else "msg-note", markup=False))
 
     async def add_answer(self, answer: Answer) -> None:
         """A finished answer (from a reopened transcript): no streaming."""
-        await self.log_view.mount(Markdown(answer.completion.text or "", classes="msg-answer"))
+        await self._append(Markdown(answer.completion.text or "", classes="msg-answer"))
         if not answer.completion.ok:
             await self.add_note(f"✗ {answer.completion.error_kind}: {answer.completion.error}", error=True)
         stats = LiveStats(t_start=0.0)
