@@ -60,6 +60,7 @@ SETTINGS = {
     "cuda_visible_devices": (str, ""),  # vLLM: the GPU(s) this model uses, e.g. "1"; empty = all visible
     "enforce_eager": (bool, False),  # vLLM: no CUDA graphs
     "max_num_seqs": (int, 64),  # vLLM: concurrent sequences
+    "stream_interval": (int, 1),  # vLLM: a response every N tokens (first and last at once); 1 = every token
     "template_plain_text": (bool, True),  # plain text is sent as one user message through the chat template
     "default_max_tokens": (int, 256),
     "default_temperature": (float, 0.7),
@@ -139,6 +140,8 @@ def parse_settings(parameters):
         raise ValueError("parameter model (an HF model id or a local directory) is required")
     if settings["engine"] not in ENGINES:
         raise ValueError(f"parameter engine must be one of {ENGINES}, not {settings['engine']!r}")
+    if settings["stream_interval"] < 1:
+        raise ValueError("parameter stream_interval must be >= 1 (1 = a response for every token)")
     if not 0 < settings["max_prompt_tokens"] < settings["max_model_len"]:
         raise ValueError("parameter max_prompt_tokens must be between 1 and max_model_len - 1")
     if not 1 <= settings["default_max_tokens"] < settings["max_model_len"]:
@@ -549,6 +552,7 @@ class VllmEngine:
             enforce_eager=settings["enforce_eager"],
             max_num_seqs=settings["max_num_seqs"],
             disable_log_stats=True,
+            **({"stream_interval": settings["stream_interval"]} if settings["stream_interval"] > 1 else {}),
         )
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="vllm-loop", daemon=True)
