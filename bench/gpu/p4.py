@@ -2,7 +2,7 @@
 
 usage: p4.py --url HOST:GRPC --model llama2 --config REPO/llama2/config.pbtxt --backend-dir DIR
              [--variant NAME ...] [--extra-model DIR ...] [--eager-contrast]
-             [--concurrency 1,16,64] [--mode steady|wave] [--window 10] [--warmup 3]
+             [--concurrency 1,16,64] [--mode steady|wave] [--window 10] [--warmup 3] [--engine-burn N]
              [--max-tokens 256] [--reps 3] [--out p4.json]
 
 One process builds the engine with model.py's own VllmEngine class from the same generated
@@ -343,8 +343,35 @@ def cpu_snapshot(into: dict, key: str, delay: float = 2.0) -> None:
     threading.Timer(delay, take).start()
 
 
+def spin() -> None:
+    while True:
+        pass
+
+
+class Burners:
+    """``count`` processes that each keep a CPU busy: the engine alone under as much other CPU
+    load as the Triton side's server, stub and client processes put on the machine."""
+
+    def __init__(self, count: int) -> None:
+        self.procs = [mp.get_context("spawn").Process(target=spin, daemon=True) for _ in range(count)]
+
+    def __enter__(self) -> Burners:
+        for proc in self.procs:
+            proc.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.join()
+
+
 async def measure_once(engine: EngineAlone, pool, args, side: str, n: int, sampling: dict) -> dict:
     """One repetition of one side at concurrency n, in the chosen mode."""
+    if side == "engine+burn":
+        with Burners(args.engine_burn):
+            await asyncio.sleep(0.5)  # the burners are spinning before the clock starts
+            return await measure_once(engine, pool, args, "engine", n, sampling)
     if args.mode == "steady":
         if side == "engine":
             return await engine.run_steady(n, sampling, args.warmup, args.window)
@@ -354,7 +381,7 @@ async def measure_once(engine: EngineAlone, pool, args, side: str, n: int, sampl
 
 
 async def side_by_side(engine: EngineAlone, pool, args, sampling: dict, snapshots: dict) -> list[dict]:
-    sides = ["engine", args.model, *args.variant]
+    sides = ["engine", *(["engine+burn"] if args.engine_burn else []), args.model, *args.variant]
     rows = []
     for n in args.concurrency:
         runs: dict[str, list[dict]] = {side: [] for side in sides}
@@ -452,6 +479,8 @@ def main() -> int:
     ap.add_argument("--eager-contrast", action="store_true", help="also the served model without CUDA graphs (engine only)")
     ap.add_argument("--concurrency", default="1,16,64")
     ap.add_argument("--mode", choices=["steady", "wave"], default="steady")
+    ap.add_argument("--engine-burn", type=int, default=0,
+                    help="also measure the engine alone beside N CPU-spinning processes (side 'engine+burn')")
     ap.add_argument("--warmup", type=float, default=3.0, help="steady: seconds before the window opens")
     ap.add_argument("--window", type=float, default=10.0, help="steady: seconds measured")
     ap.add_argument("--max-tokens", type=int, default=256)
