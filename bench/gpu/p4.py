@@ -93,16 +93,19 @@ def triton_worker(url: str, model: str, prompts: list[str], sampling: dict, t_go
     return asyncio.run(_triton_streams(url, model, prompts, sampling, t_go))
 
 
-async def _triton_one(client, model: str, prompt: str, sampling: dict) -> dict:
+async def _triton_one(client, model: str, prompt: str, sampling: dict, window: Window | None = None) -> StreamRecord:
+    """One stream through TritonStreamClient; its tokens also go to ``window`` when given."""
     from console.core.streaming import Delta
 
     t_token = None
     async for event in client.stream(model, prompt, sampling):
         if isinstance(event, Delta):
+            if window is not None:
+                window.add(event.t, event.tokens)
             if t_token is None and event.tokens:
                 t_token = event.t
         else:
-            return StreamRecord(event.t_start, t_token, event.t_end, event.output_tokens, event.input_tokens, event.finish_reason).__dict__
+            return StreamRecord(event.t_start, t_token, event.t_end, event.output_tokens, event.input_tokens, event.finish_reason)
     raise RuntimeError("stream ended without a Final")
 
 
@@ -112,7 +115,7 @@ async def _triton_streams(url: str, model: str, prompts: list[str], sampling: di
     client = TritonStreamClient(url, timeout_s=300)
     await asyncio.sleep(max(0.0, t_go - time.monotonic()))
     try:
-        return list(await asyncio.gather(*(_triton_one(client, model, p, sampling) for p in prompts)))
+        return [r.__dict__ for r in await asyncio.gather(*(_triton_one(client, model, p, sampling) for p in prompts))]
     finally:
         await client.close()
 
@@ -124,20 +127,12 @@ def triton_steady_worker(url: str, model: str, stream_ids: list[int], sampling: 
 
 async def _triton_steady(url: str, model: str, stream_ids: list[int], sampling: dict, t_go: float,
                          window: Window) -> tuple[int, list[dict]]:
-    from console.core.streaming import Delta, TritonStreamClient
+    from console.core.streaming import TritonStreamClient
 
     client = TritonStreamClient(url, timeout_s=300)
 
     async def request(i: int, k: int, max_tokens: int) -> StreamRecord:
-        t_token = None
-        async for event in client.stream(model, PROMPT.format(i=f"{i}.{k}"), dict(sampling, max_tokens=max_tokens)):
-            if isinstance(event, Delta):
-                window.add(event.t, event.tokens)
-                if t_token is None and event.tokens:
-                    t_token = event.t
-            else:
-                return StreamRecord(event.t_start, t_token, event.t_end, event.output_tokens, event.input_tokens, event.finish_reason)
-        raise RuntimeError("stream ended without a Final")
+        return await _triton_one(client, model, PROMPT.format(i=f"{i}.{k}"), dict(sampling, max_tokens=max_tokens), window)
 
     await asyncio.sleep(max(0.0, t_go - time.monotonic()))
     try:
@@ -216,12 +211,16 @@ class EngineAlone:
     def params_for(self, sampling: dict):
         return self.vllm._params(self.module.parse_sampling(json.dumps(sampling), self.settings))
 
-    async def _one(self, ids: list[int], params) -> StreamRecord:
+    async def _one(self, ids: list[int], params, window: Window | None = None) -> StreamRecord:
+        """One generation on the engine; its tokens also go to ``window`` when given."""
         t_start, t_token, tokens, reason = time.monotonic(), None, 0, None
         async for out in self.vllm.engine.generate({"prompt_token_ids": ids}, params, uuid.uuid4().hex):
             choice = out.outputs[0]
+            now = time.monotonic()
+            if window is not None:
+                window.add(now, len(choice.token_ids))
             if choice.token_ids and t_token is None:
-                t_token = time.monotonic()
+                t_token = now
             tokens += len(choice.token_ids)
             reason = choice.finish_reason or reason
         return StreamRecord(t_start, t_token, time.monotonic(), tokens, len(ids), reason)
@@ -238,16 +237,7 @@ class EngineAlone:
         async def request(i: int, k: int, max_tokens: int) -> StreamRecord:
             # Rendered and parsed per request, as model.py does for each Triton request.
             ids, params = self.prompt_ids(PROMPT.format(i=f"{i}.{k}")), self.params_for(dict(sampling, max_tokens=max_tokens))
-            t_start, t_token, tokens, reason = time.monotonic(), None, 0, None
-            async for out in self.vllm.engine.generate({"prompt_token_ids": ids}, params, uuid.uuid4().hex):
-                choice = out.outputs[0]
-                now = time.monotonic()
-                window.add(now, len(choice.token_ids))
-                if choice.token_ids and t_token is None:
-                    t_token = now
-                tokens += len(choice.token_ids)
-                reason = choice.finish_reason or reason
-            return StreamRecord(t_start, t_token, time.monotonic(), tokens, len(ids), reason)
+            return await self._one(ids, params, window)
 
         await asyncio.sleep(max(0.0, t_go - time.monotonic()))
         return await closed_loop(request, list(range(n)), sampling["max_tokens"], window)
