@@ -29,8 +29,9 @@ unpack() {
 
 # Our model_repository, pointed at the local models; committed configs stay untouched.
 # VARIANT_PY=path/model.py also serves llama2's config with that model.py as llama2_variant (P4 A/B;
-# bench/gpu/variants/*.patch are the variants tried, against model.py at commit 6905b79 (spawn.patch:
-# c2f668b): here, `git show 6905b79:model_repository/llama2/1/model.py > /tmp/m.py && patch -o bench/gpu/variant.py
+# bench/gpu/variants/*.patch are the variants tried, each against the model.py of the commit that
+# docs/benchmarks.md names for it (outbox/interval 6905b79, spawn c2f668b, switchinterval 6bc8f8e): here,
+# `git show BASE:model_repository/llama2/1/model.py > /tmp/m.py && patch -o bench/gpu/variant.py
 # /tmp/m.py bench/gpu/variants/NAME.patch`, then VARIANT_PY=$PWD/bench/gpu/variant.py).
 # VARIANT_SET="llama2_variant.KEY=VALUE ..." sets config parameters of the clone instead (or too),
 # e.g. VARIANT_SET=llama2_variant.engine_start=spawn with spawn.patch's model.py.
