@@ -11,7 +11,7 @@ import asyncio
 import random
 
 from textual.app import App, ComposeResult
-from textual.widgets import Markdown, Static
+from textual.widgets import Markdown
 
 from console.tui.widgets.chat_pane import ChatPane
 from console.tui.widgets.streaming_answer import StreamingAnswer, split_finished_blocks
@@ -60,12 +60,12 @@ async def test_long_answer_ends_with_exactly_the_sent_text():
         answer = pane.log_view.query_one(StreamingAnswer)
         assert answer.source == ANSWER
         assert pane.shown_answer() == ANSWER
-        # finished blocks were frozen into a few Statics; only the tail is a Markdown
-        frozen = list(answer.query(".answer-frozen").results(Static))
-        assert frozen, "nothing was frozen"
-        assert len(list(answer.query(Markdown))) == 1
-        assert answer.live.source.endswith("The end, no newline")
-        assert len(frozen) < ANSWER.count("\n\n") // 10
+        # finished blocks were frozen, chunk by chunk, into one FrozenMarkdown; only the last
+        # block is a (live) Markdown, and it holds a single top-level block
+        assert len(answer.frozen.chunks) > 10, "the stream did not freeze as it went"
+        assert answer.frozen.source + answer.live.source == ANSWER
+        assert list(answer.query(Markdown)) == [answer.live]
+        assert answer.live.source == "The end, no newline"
 
 
 async def test_stop_right_away_still_shows_everything_written():

@@ -4,10 +4,10 @@ Textual's ``Markdown`` makes one widget per block, and every reflow walks all of
 answer (hundreds of headings, paragraphs and lists) saturates the event loop, and then even
 reading the gRPC stream falls behind (docs/benchmarks.md, P2). So only the live tail of an
 answer is a Textual ``Markdown`` fed through its ``MarkdownStream``; once the tail holds more
-than :data:`FREEZE_AFTER_BLOCKS` top-level blocks, all but the last :data:`KEEP_LIVE_BLOCKS` are
-cut off at a top-level block boundary (markdown-it's own, so a list or a fenced code block is
-never split) and frozen into one ``Static`` rendering ``rich.markdown.Markdown``, which is
-never touched again. Writes go into a buffer that a separate task drains at most once a frame,
+than :data:`LIVE_BLOCKS` top-level blocks, all but the last are cut off at a top-level block
+boundary (markdown-it's own, so a list or a fenced code block is never split) and frozen: added
+to a :class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown`, which renders each frozen
+chunk once (``rich.markdown.Markdown``) and never touches it again. Writes go into a buffer that a separate task drains at most once a frame,
 so the stream reader never waits on rendering, except for an answer's first text, which goes
 straight into the tail (time to first token on screen, P1).
 """
@@ -17,14 +17,21 @@ from __future__ import annotations
 import asyncio
 
 from markdown_it import MarkdownIt
-from rich.markdown import Markdown as RichMarkdown
 from textual.containers import Vertical
-from textual.widgets import Markdown, Static
+from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
+
+from console.tui.widgets.frozen_markdown import FrozenMarkdown
 
 FRAME_S = 1 / 60
 LIVE_BLOCKS = 1  # top-level blocks left in the live Markdown tail after each frame
-FROZEN_GROUP_CHARS = 1500  # a frozen Static re-renders its whole text on each freeze: keep it short
+_PARSER = MarkdownIt("gfm-like")  # Textual's own preset; building one costs ~0.25 ms, parsing "# Hi" 17 µs
+
+
+def shared_parser() -> MarkdownIt:
+    """The one parser for every split and every live tail (Textual's Markdown would build a
+    new ``MarkdownIt`` on each append)."""
+    return _PARSER
 
 
 def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, str]:
@@ -34,7 +41,7 @@ def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, st
     ``tail`` each parse as they did inside ``source`` (a list or a fenced code block is never
     split). ``finished`` is empty when there are not more than ``keep`` blocks.
     """
-    starts = [t.map[0] for t in MarkdownIt("gfm-like").parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+    starts = [t.map[0] for t in _PARSER.parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
     if len(starts) <= keep:
         return "", source
     line = starts[-keep]
@@ -44,55 +51,45 @@ def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, st
 
 
 class StreamingAnswer(Vertical):
-    """One answer: frozen finished blocks (a few ``Static``s) above a live ``Markdown`` tail."""
+    """One answer: frozen finished blocks above a live ``Markdown`` tail."""
 
     DEFAULT_CSS = """
     StreamingAnswer { height: auto; }
-    StreamingAnswer > .answer-frozen { padding: 0 2; }
     """
 
     def __init__(self, classes: str = "") -> None:
         super().__init__(classes=classes)
-        self.frozen_source = ""
-        self._group: Static | None = None
-        self._group_source = ""
-        self.live = Markdown("", classes="answer-live")
+        self.frozen = FrozenMarkdown(classes="answer-frozen")
+        self.live = Markdown("", classes="answer-live", parser_factory=shared_parser)
 
     def compose(self):  # noqa: ANN201 - ComposeResult
+        yield self.frozen
         yield self.live
+
+    @property
+    def frozen_source(self) -> str:
+        return self.frozen.source
 
     @property
     def source(self) -> str:
         """Everything shown so far: the frozen parts, then the live tail."""
-        return self.frozen_source + self.live.source
+        return self.frozen.source + self.live.source
 
     def get_stream(self) -> AnswerStream:
         return AnswerStream(self)
 
-    async def freeze(self, finished: str) -> Markdown:
+    async def freeze(self, finished: str) -> None:
         """Show ``finished`` (complete blocks that follow the frozen text) as frozen, and
-        replace the live tail with a fresh, empty ``Markdown``, which it returns.
+        empty the live tail.
 
-        The caller has stopped the old tail's ``MarkdownStream``; ``finished`` covers that
-        tail's text. A fresh widget, because ``Markdown.append`` after ``Markdown.update``
-        re-parses only the last line of the last block.
+        The caller has stopped the tail's ``MarkdownStream``; ``finished`` covers the tail's
+        text. The tail is emptied with ``update("")``, not replaced by a fresh widget: mounting
+        one (CSS, compose, and its own ``update("")``) cost more on every freeze. (Never
+        ``update(text)``: ``append`` after it re-parses only the last line.)
         """
-        old = self.live
-        async with old.lock:  # appends still in flight on the old tail finish first
-            pass
-        self.live = Markdown("", classes="answer-live")
         with self.app.batch_update():
-            if self._group is None or len(self._group_source) >= FROZEN_GROUP_CHARS:
-                self._group_source = finished
-                self._group = Static(RichMarkdown(finished), classes="answer-frozen")
-                await self.mount(self._group, before=old)
-            else:
-                self._group_source += finished
-                self._group.update(RichMarkdown(self._group_source))
-            self.frozen_source += finished
-            await self.mount(self.live, after=old)
-            await old.remove()
-        return self.live
+            self.frozen.add(finished)
+            await self.live.update("")  # waits for appends still in flight (the widget's lock)
 
 
 class AnswerStream:
@@ -119,7 +116,7 @@ class AnswerStream:
             raise RuntimeError("Can't write to the answer after it has stopped.")
         if not text:
             return
-        if not self._tail and not self._pending and not self.answer.frozen_source:
+        if not self._tail and not self._pending and not self.answer.frozen.chunks:
             # The first text goes straight into the live tail: nobody waits a frame (or two
             # task hops) for the first token. Later text is batched by the drain task.
             self._tail = text
@@ -138,9 +135,9 @@ class AnswerStream:
             self._tail += text
             await self._markdown_stream.write(text)
             return
-        await self._markdown_stream.stop()  # the old tail's source is now complete
-        live = await self.answer.freeze(finished)
-        self._markdown_stream = Markdown.get_stream(live)
+        await self._markdown_stream.stop()  # the tail's source is now complete
+        await self.answer.freeze(finished)
+        self._markdown_stream = Markdown.get_stream(self.answer.live)
         self._tail = last
         await self._markdown_stream.write(last)
 

@@ -1,0 +1,91 @@
+"""Finished Markdown that is rendered once, however often more is added below it.
+
+A ``Static`` holding ``rich.markdown.Markdown`` renders its whole text again on every update,
+and twice per layout (once to measure its height, once for its lines): a streamed answer that
+grows by a few blocks every frame spent most of each frame there (docs/benchmarks.md, P2).
+This widget keeps its text as chunks and its rendering as lines: :meth:`FrozenMarkdown.add`
+renders only the new chunk; its height is the number of lines. Everything is rendered again
+only when the width or the theme changes.
+"""
+
+from __future__ import annotations
+
+from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+def _ends_with_rule(chunk: str) -> bool:
+    """Whether the last top-level block of ``chunk`` is a horizontal rule (after which rich
+    puts no blank line)."""
+    blocks = [token for token in RichMarkdown(chunk).parsed if token.level == 0 and token.nesting >= 0]
+    return bool(blocks) and blocks[-1].type == "hr"
+
+
+class FrozenMarkdown(Widget):
+    """Markdown chunks (each a run of complete top-level blocks), shown one after another."""
+
+    DEFAULT_CSS = """
+    FrozenMarkdown { height: auto; padding: 0 2; }
+    """
+
+    def __init__(self, classes: str = "") -> None:
+        super().__init__(classes=classes)
+        self.chunks: list[str] = []
+        self._follows_block: list[bool] = []  # per chunk: does rich put a blank line above it?
+        self._lines: list[Strip] = []
+        self._width = -1  # the width ``_lines`` were rendered at (-1: not rendered)
+
+    @property
+    def source(self) -> str:
+        return "".join(self.chunks)
+
+    def add(self, chunk: str) -> None:
+        """Show ``chunk`` below what is there (rendering only ``chunk``)."""
+        self._follows_block.append(bool(self.chunks) and not _ends_with_rule(self.chunks[-1]))
+        self.chunks.append(chunk)
+        if self._width >= 0:
+            self._lines.extend(self._render_chunk(len(self.chunks) - 1, self._width))
+        self.refresh(layout=True)
+
+    def _render_chunk(self, index: int, width: int) -> list[Strip]:
+        """The lines chunk ``index`` adds, exactly as they appear when rich renders all the
+        chunks as one document.
+
+        Rich puts a blank line before a top-level block when the block before it asks for one
+        (every kind but a horizontal rule). A chunk after such a block is rendered behind a
+        one-line paragraph, whose line is then dropped, so rich decides that line as it would.
+        """
+        if width < 1:
+            return []
+        app = self.app
+        chunk = self.chunks[index]
+        follows_block = self._follows_block[index]
+        markdown = RichMarkdown(f"x\n\n{chunk}" if follows_block else chunk)
+        options = app.console_options.update(highlight=False, width=width)
+        segments = app.console.render(self.post_render(markdown, self.rich_style), options)
+        lines = [Strip(line) for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)]
+        return lines[1:] if follows_block else lines
+
+    def _ensure_rendered(self, width: int) -> None:
+        if width != self._width:
+            self._width = width
+            self._lines = [line for index in range(len(self.chunks)) for line in self._render_chunk(index, width)]
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._ensure_rendered(width)
+        return len(self._lines)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        self._ensure_rendered(width)
+        return self._lines[y] if y < len(self._lines) else Strip.blank(width)
+
+    def notify_style_update(self) -> None:
+        self._width = -1  # colours are baked into the lines: render again with the new ones
+        super().notify_style_update()

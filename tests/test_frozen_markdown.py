@@ -1,0 +1,85 @@
+"""FrozenMarkdown, fed chunk by chunk, shows exactly what rich renders for the whole text.
+
+Widget test in a small host app (no server). The reference is a ``Static`` holding
+``rich.markdown.Markdown`` of the whole text (what frozen answer text used to be): same lines,
+same styles, at the first width and again after the terminal is resized.
+"""
+
+from __future__ import annotations
+
+import random
+
+from markdown_it import MarkdownIt
+from rich.markdown import Markdown as RichMarkdown
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from console.tui.widgets.frozen_markdown import FrozenMarkdown
+
+TEXT = (
+    "- a list first\n- b\n\n---\n\nafter a rule\n\n***\n\n```\na fence after a rule\n```\n\n"
+    "# A heading\n\n![an image](x.png)\n\na paragraph with ![an inline](y.png) image\n\n"
+    "1. one\n2. two\n\n    indented code\n\n> a quote\n> on two lines\n\n"
+    "| a | b |\n|---|---|\n| 1 | x |\n\n"
+    "Some **bold** text and `code` in a paragraph\nthat spans two lines.\n\n"
+    "- first item\n- second item\n\n  still the second item\n- third item\n\n"
+) * 3
+
+
+def chunks_at_block_starts(text: str, count: int, seed: int = 1) -> list[str]:
+    """``text`` cut at ``count`` random top-level block starts (as the answer stream cuts)."""
+    starts = sorted({t.map[0] for t in MarkdownIt("gfm-like").parse(text) if t.level == 0 and t.map and t.nesting >= 0})
+    cuts = sorted({0, *random.Random(seed).sample(starts[1:], count)})
+    lines = text.splitlines(keepends=True)
+    return ["".join(lines[a:b]) for a, b in zip(cuts, [*cuts[1:], len(lines)])]
+
+
+class Host(App):
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll(id="log")
+
+
+def shown(widget) -> list[tuple[str, list]]:  # noqa: ANN001
+    return [(strip.text, list(strip)) for strip in (widget.render_line(y) for y in range(widget.size.height))]
+
+
+async def test_chunks_render_as_the_whole_text_does_before_and_after_a_resize():
+    chunks = chunks_at_block_starts(TEXT, 30)
+    assert "".join(chunks) == TEXT and len(chunks) == 31
+    app = Host()
+    async with app.run_test(size=(90, 60)) as pilot:
+        whole = Static(RichMarkdown(TEXT))
+        whole.styles.padding = (0, 2)
+        frozen = FrozenMarkdown()
+        await app.query_one("#log").mount_all([whole, frozen])
+        frozen.add(chunks[0])
+        await pilot.pause()  # rendered once; the rest is added chunk by chunk
+        for chunk in chunks[1:]:
+            frozen.add(chunk)
+        await pilot.pause()
+        assert frozen.source == TEXT
+        assert frozen.size.height == whole.size.height > 100
+        assert shown(frozen) == shown(whole)
+        width, height = frozen.size
+
+        await pilot.resize_terminal(61, 60)
+        await pilot.pause()
+        assert frozen.size.width == width - 29 and frozen.size.height > height  # lines re-wrapped
+        assert shown(frozen) == shown(whole)
+
+
+async def test_a_new_theme_renders_the_frozen_text_again():
+    app = Host()
+    async with app.run_test(size=(90, 40)) as pilot:
+        whole = Static(RichMarkdown(TEXT))
+        whole.styles.padding = (0, 2)
+        frozen = FrozenMarkdown()
+        await app.query_one("#log").mount_all([whole, frozen])
+        for chunk in chunks_at_block_starts(TEXT, 10):
+            frozen.add(chunk)
+        await pilot.pause()
+        before = shown(frozen)
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert shown(frozen) == shown(whole) != before
