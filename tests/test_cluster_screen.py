@@ -55,6 +55,7 @@ async def test_tables_fill_and_follow_the_cluster(kube_cluster, echo_server, tmp
         assert await wait_for(pilot, lambda: "AT MAX" in str(panel.render()))
         hpa = str(panel.render())
         assert "AT MAX" in hpa and "pods/avg_time_queue_ms: 182 / 50" in hpa and "TooManyReplicas" in hpa
+        assert await wait_for(pilot, lambda: _table(app, "events").row_count > 0)  # events come on their own watch
         assert "Warning" in str(_table(app, "events").get_row_at(0)[0])
         # the forward is up and the app's Triton URLs point at it
         assert await wait_for(pilot, lambda: app.config.triton.url.startswith("127.0.0.1:"))
