@@ -48,4 +48,6 @@ def machine() -> str:
     import os
     import platform
 
-    return f"{platform.node()}: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}"
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{platform.node()}: {os.cpu_count()} CPUs ({usable} usable), {platform.machine()}, "
+            f"Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
