@@ -3,13 +3,16 @@
 Textual's ``Markdown`` makes one widget per block, and every reflow walks all of them: a long
 answer (hundreds of headings, paragraphs and lists) saturates the event loop, and then even
 reading the gRPC stream falls behind (docs/benchmarks.md, P2). So only the live tail of an
-answer is a Textual ``Markdown`` fed through its ``MarkdownStream``; once the tail holds more
-than :data:`LIVE_BLOCKS` top-level blocks, all but the last are cut off at a top-level block
-boundary (markdown-it's own, so a list or a fenced code block is never split) and frozen: added
-to a :class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown`, which renders each frozen
-chunk once (``rich.markdown.Markdown``) and never touches it again. Writes go into a buffer that a separate task drains at most once a frame,
-so the stream reader never waits on rendering, except for an answer's first text, which goes
-straight into the tail (time to first token on screen, P1).
+answer is a Textual ``Markdown`` (a :class:`~console.tui.widgets.live_markdown.LiveMarkdown`,
+whose paragraphs and headings update in place instead of mounting) fed through its
+``MarkdownStream``; once the tail holds more than :data:`LIVE_BLOCKS` top-level blocks, all but
+the last are cut off at a top-level block boundary (markdown-it's own, so a list or a fenced code
+block is never split) and frozen: added to a
+:class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown`, which renders each frozen chunk
+once (``rich.markdown.Markdown``) and never touches it again. Writes go into a buffer that a
+separate task drains at most once a frame, so the stream reader never waits on rendering, except
+for an answer's first text, which goes straight into the tail's waiting block (time to first
+token on screen, P1).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
 from console.tui.widgets.frozen_markdown import FrozenMarkdown
+from console.tui.widgets.live_markdown import LiveMarkdown
 
 FRAME_S = 1 / 60
 LIVE_BLOCKS = 1  # top-level blocks left in the live Markdown tail after each frame
@@ -60,7 +64,7 @@ class StreamingAnswer(Vertical):
     def __init__(self, classes: str = "") -> None:
         super().__init__(classes=classes)
         self.frozen = FrozenMarkdown(classes="answer-frozen")
-        self.live = Markdown("", classes="answer-live", parser_factory=shared_parser)
+        self.live = LiveMarkdown("", classes="answer-live", parser_factory=shared_parser)
 
     def compose(self):  # noqa: ANN201 - ComposeResult
         yield self.frozen
@@ -83,13 +87,14 @@ class StreamingAnswer(Vertical):
         empty the live tail.
 
         The caller has stopped the tail's ``MarkdownStream``; ``finished`` covers the tail's
-        text. The tail is emptied with ``update("")``, not replaced by a fresh widget: mounting
-        one (CSS, compose, and its own ``update("")``) cost more on every freeze. (Never
-        ``update(text)``: ``append`` after it re-parses only the last line.)
+        text. The tail is emptied in place (``LiveMarkdown.restart``: its last paragraph or
+        heading widget stays mounted for the next one), not replaced by a fresh widget: mounting
+        one (CSS, compose) cost more on every freeze. (Never ``update(text)``: ``append`` after
+        it re-parses only the last line.)
         """
         with self.app.batch_update():
             self.frozen.add(finished)
-            await self.live.update("")  # waits for appends still in flight (the widget's lock)
+            await self.live.restart()  # waits for appends still in flight (the widget's lock)
 
 
 class AnswerStream:

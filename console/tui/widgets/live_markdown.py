@@ -1,0 +1,141 @@
+"""The live tail of a streamed answer: Textual's ``Markdown``, minus a widget per paragraph.
+
+``Markdown.append`` turns each new block into a new widget, and mounting one (CSS matching,
+compose, a message pump of its own) costs milliseconds: for an answer's first text that was
+most of what the screen added to the time to first token (P1), and a fast stream mounted one
+per block (P2). Textual updates the last block in place when the next parse gives a block of
+the same kind, but a paragraph only ever becomes another paragraph.
+
+Here every paragraph and heading is one widget class, :class:`TextBlock`, which becomes any of
+them in place: it wears the look of Textual's ``MarkdownParagraph`` / ``MarkdownH1``-``H6`` as
+inline styles built from the same theme variables (a CSS class change would re-run the
+stylesheet on the widget, which costs about as much as a mount). And the tail always ends with
+one mounted (an empty, hidden one to start with), so the first text, and every heading or
+paragraph after a freeze (:meth:`LiveMarkdown.restart`), arrives without a mount. Lists, code,
+tables and quotes still mount as Textual makes them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markdown_it.token import Token
+from textual.await_complete import AwaitComplete
+from textual.color import Color
+from textual.content import Content
+from textual.widgets import Markdown
+from textual.widgets.markdown import MarkdownBlock
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# Textual 8.2's rules for MarkdownHeader / MarkdownH1-H6 and `Markdown > MarkdownParagraph`.
+MARGINS = {"h1": (2, 0, 1, 0), "h2": (2, 0, 1, 0), "h3": (1, 0, 1, 0), "h4": (1, 0, 1, 0),
+           "h5": (1, 0, 1, 0), "h6": (1, 0, 1, 0), "p": (0, 0, 1, 0)}
+STYLED_RULES = ("margin", "color", "background", "text_style", "content_align_horizontal",
+                "content_align_vertical", "width", "display")
+
+
+@lru_cache(maxsize=8)
+def heading_styles(app: object, theme: str, kind: str) -> tuple[Color, Color, str]:
+    """Colour, background and text style of heading ``kind`` under ``theme`` (building the
+    theme's variables takes milliseconds: once per theme)."""
+    variables = app.get_css_variables()  # type: ignore[attr-defined]
+    return (Color.parse(variables[f"markdown-{kind}-color"]), Color.parse(variables[f"markdown-{kind}-background"]),
+            variables[f"markdown-{kind}-text-style"])
+
+
+class TextBlock(MarkdownBlock):
+    """A paragraph or a heading (``kind``: ``p``, ``h1`` … ``h6``, or ``empty``); becomes
+    another in place."""
+
+    def __init__(self, markdown: Markdown, token: Token, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(markdown, token, *args, **kwargs)
+        self.kind = token.tag if token.tag in HEADINGS else "p"
+        self.top_level = token.level == 0
+        self._styled: tuple[str, str] | None = None  # (kind, theme) the inline styles are for
+
+    @classmethod
+    def placeholder(cls, markdown: Markdown) -> TextBlock:
+        block = cls(markdown, Token("paragraph_open", "p", 1, map=[0, 1]))
+        block.kind = "empty"
+        return block
+
+    def on_mount(self) -> None:
+        self.restyle()
+        self.watch(self.app, "theme", lambda _theme: self.restyle(), init=False)
+
+    def restyle(self) -> None:
+        """Inline styles for ``kind`` under the current theme (only when either changed)."""
+        key = (self.kind, self.app.theme)
+        if key == self._styled:
+            return
+        self._styled = key
+        styles = self.styles
+        for rule in STYLED_RULES:
+            styles.clear_rule(rule)
+        if self.kind == "empty":
+            styles.display = "none"
+            return
+        if self.kind == "p":
+            if self.top_level:
+                styles.margin = MARGINS["p"]
+            return
+        styles.margin = MARGINS[self.kind]
+        styles.color, styles.background, styles.text_style = heading_styles(self.app, self.app.theme, self.kind)
+        if self.kind == "h1":
+            styles.content_align = ("center", "middle")
+        elif self.kind == "h3":
+            styles.width = "auto"
+
+    def empty(self) -> None:
+        """Show nothing until the next block's text arrives."""
+        self.kind = "empty"
+        self.set_content(Content())
+        self.restyle()
+
+    async def _update_from_block(self, block: MarkdownBlock) -> None:
+        if not isinstance(block, TextBlock):
+            await super()._update_from_block(block)  # remove this one, mount that one
+            return
+        self._copy_context(block)
+        self.kind, self.top_level = block.kind, block.top_level
+        self.set_content(block._content)
+        self.restyle()
+
+
+class LiveMarkdown(Markdown):
+    """Textual's ``Markdown`` (fed by its ``MarkdownStream``) whose paragraphs and headings are
+    :class:`TextBlock` s, and which always ends with one mounted."""
+
+    BLOCKS = {**Markdown.BLOCKS, **{tag: TextBlock for tag in (*HEADINGS, "paragraph_open")}}
+
+    def update(self, markdown: str) -> AwaitComplete:
+        updated = super().update(markdown)
+
+        async def then_placeholder() -> None:
+            await updated
+            if not any(isinstance(child, MarkdownBlock) for child in self.children):
+                await self.mount(TextBlock.placeholder(self))
+
+        return AwaitComplete(then_placeholder())
+
+    async def restart(self) -> None:
+        """Empty the document for the next block, keeping its last block mounted (emptied) when
+        that is a :class:`TextBlock`, else mounting a new empty one.
+
+        (Resets ``Markdown``'s own ``_markdown`` and ``_last_parsed_line``, as ``update("")``
+        does; textual is pinned.)
+        """
+        async with self.lock:  # appends still in flight finish first
+            blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
+            keep = blocks[-1] if blocks and isinstance(blocks[-1], TextBlock) else None
+            with self.app.batch_update():
+                gone = [block for block in blocks if block is not keep]
+                if gone:
+                    await self.remove_children(gone)
+                self._markdown = ""
+                self._last_parsed_line = 0
+                self._table_of_contents = None
+                if keep is None:
+                    await self.mount(TextBlock.placeholder(self))
+                else:
+                    keep.empty()

@@ -1,0 +1,110 @@
+"""LiveMarkdown, the live tail of an answer, looks exactly like Textual's Markdown and shows an
+answer's first text without mounting a widget.
+
+Widget tests in a small host app (no server). The reference is Textual's own ``Markdown`` given
+the same text: the two screens must be identical (the screenshot SVG compares every cell's text
+and style), in two themes.
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+from textual.widgets.markdown import MarkdownBlock
+
+from console.tui.widgets.live_markdown import LiveMarkdown, TextBlock
+
+TEXT = (
+    "# A title\n\nA paragraph with **bold**, *em* and `code`\non two lines.\n\n"
+    "## Second level\n\n### Third level\n\n#### Fourth\n\n##### Fifth\n\n###### Sixth\n\n"
+    "- a list item\n- with a second paragraph\n\n  inside it\n\n"
+    "> a quote holding a paragraph\n\n```python\nprint('fence')\n```\n\n"
+    "1. ordered\n2. list\n\nThe end, no newline"
+)
+
+
+class Host(App):
+    TITLE = "markdown"
+
+    def __init__(self, widget: Markdown) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield self.widget
+
+
+def cuts(text: str, size: int = 7) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+async def screenshot_of(widget: Markdown, feed: list[str], theme: str) -> tuple[str, list[str]]:
+    """The screen's SVG, and the kinds of the TextBlocks shown."""
+    app = Host(widget)
+    async with app.run_test(size=(70, 80)) as pilot:
+        app.theme = theme
+        if feed:
+            stream = Markdown.get_stream(widget)
+            for piece in feed:
+                await stream.write(piece)
+            await stream.stop()
+        await pilot.pause()
+        kinds = [block.kind for block in widget.query(TextBlock)]
+        return app.export_screenshot(), kinds
+
+
+async def test_streamed_live_markdown_looks_like_textual_markdown_in_two_themes():
+    for theme in ("textual-dark", "textual-light"):
+        reference, _ = await screenshot_of(Markdown(TEXT), [], theme)
+        live = LiveMarkdown("")
+        shown, kinds = await screenshot_of(live, cuts(TEXT), theme)
+        assert live.source == TEXT
+        assert {"h1", "h2", "h3", "h4", "h5", "h6", "p"} <= set(kinds)  # the blocks are TextBlocks
+        assert shown == reference, f"LiveMarkdown differs from Markdown under {theme}"
+
+
+async def test_a_theme_change_restyles_live_headings():
+    live = LiveMarkdown("")
+    app = Host(live)
+    async with app.run_test(size=(70, 40)) as pilot:
+        await live.append("## A heading\n\nand text")
+        await pilot.pause()
+        heading = live.query_one(TextBlock)
+        before = heading.styles.color
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert heading.kind == "h2" and heading.styles.color != before
+
+
+async def test_first_text_and_the_block_after_a_restart_update_the_mounted_block():
+    live = LiveMarkdown("")
+    app = Host(live)
+    async with app.run_test(size=(70, 40)) as pilot:
+        await pilot.pause()
+        (placeholder,) = live.query_children(MarkdownBlock)
+        assert isinstance(placeholder, TextBlock) and placeholder.kind == "empty" and not placeholder.display
+
+        await live.append("## Hea")  # an answer's first text: no new widget
+        assert list(live.query_children(MarkdownBlock)) == [placeholder]
+        assert placeholder.kind == "h2" and placeholder.display and "Hea" in placeholder._content.plain
+        await live.append("ding\n\nA para")
+        blocks = list(live.query_children(MarkdownBlock))
+        assert [b.kind for b in blocks] == ["h2", "p"] and blocks[0] is placeholder
+
+        await live.restart()  # the next block: the last widget stays, emptied
+        assert list(live.query_children(MarkdownBlock)) == [blocks[1]] and live.source == ""
+        assert blocks[1].kind == "empty" and not blocks[1].display
+        await live.append("# Next")
+        assert list(live.query_children(MarkdownBlock)) == [blocks[1]] and blocks[1].kind == "h1"
+        assert live.source == "# Next"
+
+        await live.restart()
+        await live.append("- a list\n- of two")  # not a paragraph or heading: Textual mounts it
+        (lst,) = live.query_children(MarkdownBlock)
+        assert not isinstance(lst, TextBlock)
+        await live.restart()  # a list is removed; an empty TextBlock waits for the next block
+        (waiting,) = live.query_children(MarkdownBlock)
+        assert isinstance(waiting, TextBlock) and waiting.kind == "empty"
+        await pilot.pause()
