@@ -9,6 +9,10 @@
 #                                      N rounds (default 2) of P1, P2, P3 pinned and unpinned, and the
 #                                      Python backend's response ceiling (bench/response_ceiling.py)
 #                                      pinned and unpinned once; logs in $OUT (8 files, about 7 minutes)
+#   BASE=<commit> bash bench/wide_host.sh base    here: that commit's console/ and bench/ in .base/
+#   bash bench/wide_host.sh ab [N]     there, call 2 instead of run (carry .whl/ui2 and .base): N rounds
+#                                      (default 2) of P1 for .base and this tree, alternating, pinned
+#                                      and unpinned, then P2 for this tree pinned and unpinned
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 STAGE=/tmp/ui; VENV=/tmp/ui-venv; OUT=${OUT:-/tmp/wide-out}
@@ -30,6 +34,13 @@ prep() {
   du -sh "$HERE"/.whl/ui1 "$HERE"/.whl/ui2
 }
 
+base() {
+  grep -qx /.base/ "$HERE/.git/info/exclude" 2>/dev/null || echo /.base/ >> "$HERE/.git/info/exclude"
+  rm -rf "$HERE/.base" && mkdir -p "$HERE/.base"
+  git -C "$HERE" archive "${BASE:?name a commit}" console bench | tar -x -C "$HERE/.base"
+  echo "$BASE" > "$HERE/.base/COMMIT"
+}
+
 stage() { mkdir -p $STAGE && cp "$HERE"/.whl/ui1/*.whl $STAGE/ && ls -la $STAGE; }
 
 # One bench script under a CPU set ("all" = unpinned); its output goes to $OUT/<name>.log.
@@ -42,8 +53,7 @@ if sys.argv[1] != "all": os.sched_setaffinity(0, {int(c) for c in sys.argv[1].sp
 os.execv(sys.argv[2], sys.argv[2:])' "$cpus" $VENV/bin/python "$@" 2>&1 | tee -a "$OUT/$name.log"
 }
 
-run() {
-  local rounds=${1:-2} r
+venv() {
   mkdir -p "$OUT"
   [ -x $VENV/bin/python ] || {
     python3 -m venv --without-pip $VENV
@@ -51,6 +61,25 @@ run() {
   }
   cd "$HERE"
   { nproc; lscpu | grep -E "Model name|^CPU\(s\)"; uptime; $VENV/bin/python -VV; } > "$OUT/machine.txt" 2>&1
+}
+
+ab() {
+  local rounds=${1:-2} r
+  venv
+  echo "base: $(cat .base/COMMIT), this tree: $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)" | tee -a "$OUT/machine.txt"
+  for r in $(seq "$rounds"); do
+    one 0,1 p1-base-pinned .base/bench/p1_ttft_overhead.py --runs 40
+    one 0,1 p1-pinned bench/p1_ttft_overhead.py --runs 40
+    one all p1-base-all .base/bench/p1_ttft_overhead.py --runs 40
+    one all p1-all bench/p1_ttft_overhead.py --runs 40
+  done
+  one 0,1 p2 bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
+  one all p2 bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
+}
+
+run() {
+  local rounds=${1:-2} r
+  venv
   for r in $(seq "$rounds"); do
     one 0,1 p1-pinned bench/p1_ttft_overhead.py --runs 40
     one all p1-all bench/p1_ttft_overhead.py --runs 40
