@@ -11,8 +11,8 @@
 #                                      pinned and unpinned once; logs in $OUT (8 files, about 7 minutes)
 #   BASE=<commit> bash bench/wide_host.sh base    here: that commit's console/ and bench/ in .base/
 #   bash bench/wide_host.sh ab [N]     there, call 2 instead of run (carry .whl/ui2 and .base): N rounds
-#                                      (default 2) of P1 for .base and this tree, alternating, pinned
-#                                      and unpinned, then P2 for this tree pinned and unpinned
+#                                      (default 2) of P1 and P2 (AB="p1 p2") for .base and this tree,
+#                                      alternating, pinned and unpinned
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 STAGE=/tmp/ui; VENV=/tmp/ui-venv; OUT=${OUT:-/tmp/wide-out}
@@ -63,18 +63,24 @@ venv() {
   { nproc; lscpu | grep -E "Model name|^CPU\(s\)"; uptime; $VENV/bin/python -VV; } > "$OUT/machine.txt" 2>&1
 }
 
-ab() {
+ab() {  # AB="p1 p2" (default) picks the scripts
   local rounds=${1:-2} r
   venv
-  echo "base: $(cat .base/COMMIT), this tree: $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)" | tee -a "$OUT/machine.txt"
+  echo "base: $(cat .base/COMMIT)" | tee -a "$OUT/machine.txt"
   for r in $(seq "$rounds"); do
-    one 0,1 p1-base-pinned .base/bench/p1_ttft_overhead.py --runs 40
-    one 0,1 p1-pinned bench/p1_ttft_overhead.py --runs 40
-    one all p1-base-all .base/bench/p1_ttft_overhead.py --runs 40
-    one all p1-all bench/p1_ttft_overhead.py --runs 40
+    case " ${AB:-p1 p2} " in *" p1 "*)
+      one 0,1 p1-base-pinned .base/bench/p1_ttft_overhead.py --runs 40
+      one 0,1 p1-pinned bench/p1_ttft_overhead.py --runs 40
+      one all p1-base-all .base/bench/p1_ttft_overhead.py --runs 40
+      one all p1-all bench/p1_ttft_overhead.py --runs 40;;
+    esac
+    case " ${AB:-p1 p2} " in *" p2 "*)
+      one 0,1 p2-base-pinned .base/bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
+      one 0,1 p2-pinned bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
+      one all p2-base-all .base/bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
+      one all p2-all bench/p2_two_pane_lag.py --rounds 1 --tokens 1000;;
+    esac
   done
-  one 0,1 p2 bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
-  one all p2 bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
 }
 
 run() {
