@@ -40,6 +40,16 @@ class Host(App):
         yield VerticalScroll(id="log")
 
 
+async def mount_reference_and_frozen(app: Host) -> tuple[Static, FrozenMarkdown]:
+    """The reference (a Static of the whole text, padded like FrozenMarkdown) and an empty
+    FrozenMarkdown below it."""
+    whole = Static(RichMarkdown(TEXT))
+    whole.styles.padding = (0, 2)
+    frozen = FrozenMarkdown()
+    await app.query_one("#log").mount_all([whole, frozen])
+    return whole, frozen
+
+
 def shown(widget) -> list[tuple[str, list]]:  # noqa: ANN001
     return [(strip.text, list(strip)) for strip in (widget.render_line(y) for y in range(widget.size.height))]
 
@@ -49,10 +59,7 @@ async def test_chunks_render_as_the_whole_text_does_before_and_after_a_resize():
     assert "".join(chunks) == TEXT and len(chunks) == 31
     app = Host()
     async with app.run_test(size=(90, 60)) as pilot:
-        whole = Static(RichMarkdown(TEXT))
-        whole.styles.padding = (0, 2)
-        frozen = FrozenMarkdown()
-        await app.query_one("#log").mount_all([whole, frozen])
+        whole, frozen = await mount_reference_and_frozen(app)
         frozen.add(chunks[0])
         await pilot.pause()  # rendered once; the rest is added chunk by chunk
         for chunk in chunks[1:]:
@@ -72,10 +79,7 @@ async def test_chunks_render_as_the_whole_text_does_before_and_after_a_resize():
 async def test_a_new_theme_renders_the_frozen_text_again():
     app = Host()
     async with app.run_test(size=(90, 40)) as pilot:
-        whole = Static(RichMarkdown(TEXT))
-        whole.styles.padding = (0, 2)
-        frozen = FrozenMarkdown()
-        await app.query_one("#log").mount_all([whole, frozen])
+        whole, frozen = await mount_reference_and_frozen(app)
         for chunk in chunks_at_block_starts(TEXT, 10):
             frozen.add(chunk)
         await pilot.pause()
