@@ -34,11 +34,16 @@ STYLED_RULES = ("margin", "color", "background", "text_style", "content_align_ho
                 "content_align_vertical", "width", "display")
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
+def theme_variables(app: object, theme: str) -> dict[str, str]:
+    """The CSS variables of ``app`` under ``theme`` (building them takes milliseconds: once per
+    theme, not per heading)."""
+    return app.get_css_variables()  # type: ignore[attr-defined]
+
+
 def heading_styles(app: object, theme: str, kind: str) -> tuple[Color, Color, str]:
-    """Colour, background and text style of heading ``kind`` under ``theme`` (building the
-    theme's variables takes milliseconds: once per theme)."""
-    variables = app.get_css_variables()  # type: ignore[attr-defined]
+    """Colour, background and text style of heading ``kind`` (``h1`` … ``h6``) under ``theme``."""
+    variables = theme_variables(app, theme)
     return (Color.parse(variables[f"markdown-{kind}-color"]), Color.parse(variables[f"markdown-{kind}-background"]),
             variables[f"markdown-{kind}-text-style"])
 
