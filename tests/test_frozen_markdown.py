@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import random
 
-from markdown_it import MarkdownIt
 from rich.markdown import Markdown as RichMarkdown
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.tui.widgets.frozen_markdown import FrozenMarkdown
+from console.tui.widgets.streaming_answer import block_starts
 
 TEXT = (
     "- a list first\n- b\n\n---\n\nafter a rule\n\n***\n\n```\na fence after a rule\n```\n\n"
@@ -29,7 +29,7 @@ TEXT = (
 
 def chunks_at_block_starts(text: str, count: int, seed: int = 1) -> list[str]:
     """``text`` cut at ``count`` random top-level block starts (as the answer stream cuts)."""
-    starts = sorted({t.map[0] for t in MarkdownIt("gfm-like").parse(text) if t.level == 0 and t.map and t.nesting >= 0})
+    starts = sorted(set(block_starts(text)))
     cuts = sorted({0, *random.Random(seed).sample(starts[1:], count)})
     lines = text.splitlines(keepends=True)
     return ["".join(lines[a:b]) for a, b in zip(cuts, [*cuts[1:], len(lines)])]

@@ -38,6 +38,11 @@ def shared_parser() -> MarkdownIt:
     return _PARSER
 
 
+def block_starts(source: str) -> list[int]:
+    """The lines on which markdown-it starts a top-level block of ``source``."""
+    return [t.map[0] for t in _PARSER.parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+
+
 def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, str]:
     """``(finished, tail)``: ``source`` cut before its ``keep``-th last top-level block.
 
@@ -45,7 +50,7 @@ def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, st
     ``tail`` each parse as they did inside ``source`` (a list or a fenced code block is never
     split). ``finished`` is empty when there are not more than ``keep`` blocks.
     """
-    starts = [t.map[0] for t in _PARSER.parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+    starts = block_starts(source)
     if len(starts) <= keep:
         return "", source
     line = starts[-keep]
@@ -69,10 +74,6 @@ class StreamingAnswer(Vertical):
     def compose(self):  # noqa: ANN201 - ComposeResult
         yield self.frozen
         yield self.live
-
-    @property
-    def frozen_source(self) -> str:
-        return self.frozen.source
 
     @property
     def source(self) -> str:
