@@ -13,12 +13,14 @@ from console.core.server_info import TritonAdmin
 from tests.kube_cluster import NAMESPACE, PODS, POD_READY, POD_SPOT, wait_until
 
 
-def _ready_models(url: str) -> list[str]:
+def _ready_models(fw: TritonForwards) -> list[str]:
     async def ask() -> list[str]:
-        admin = TritonAdmin(url, timeout_s=10)
+        admin = TritonAdmin(fw.triton_url, timeout_s=10)
         try:
             status = await admin.status()
-            assert status.error is None, status.error
+            forward = fw.grpc
+            assert status.error is None, (f"{status.error}; the forward: {forward.state!r}, "
+                                          f"{forward.connections} connections, {forward.failures} failures")
             return status.ready_models
         finally:
             await admin.close()
@@ -43,7 +45,7 @@ def forwards(kube_cluster, echo_server, tmp_path):
 def test_triton_is_reached_through_the_forward_and_survives_pod_loss(kube_cluster, forwards):
     fw, monitor = forwards
     assert fw.grpc.state == f"ready -> {POD_READY}:8001"
-    assert _ready_models(fw.triton_url) == ["echo"]
+    assert _ready_models(fw) == ["echo"]
     import urllib.request
 
     assert b"nv_inference_request_success" in urllib.request.urlopen(fw.metrics_url, timeout=10).read()
@@ -55,7 +57,7 @@ def test_triton_is_reached_through_the_forward_and_survives_pod_loss(kube_cluste
                                                                           "image": "x", "imageID": "y", "state": {"running": {}}}]}},
                        NAMESPACE)
     wait_until(lambda: ready_pod_picker(monitor)() == POD_SPOT, what="the other pod ready")
-    wait_until(lambda: _ready_models(fw.triton_url) == ["echo"], timeout=30, what="models through the new pod")
+    wait_until(lambda: _ready_models(fw) == ["echo"], timeout=30, what="models through the new pod")
     assert fw.grpc.local_port == port and fw.grpc.pod == POD_SPOT and POD_SPOT in fw.grpc.state
 
 
