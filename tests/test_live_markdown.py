@@ -23,6 +23,14 @@ TEXT = (
     "1. ordered\n2. list\n\nThe end, no newline"
 )
 
+LISTS = (  # lists that grow in place, and the shapes that are mounted again instead
+    "".join(f"{n}. item {n}\n" for n in range(1, 12))  # the numbers widen at 10
+    + "\n- tight\n- bullets\n  - nested\n  - list\n- back out\n\n"
+    + "3. starts at three\n4. next\n\n"
+    + "- an item\n\n  ```\n  code in it\n  ```\n- after the code\n\n"
+    + "* **strong** item\n* ## heading item\n\nlast words"
+)
+
 
 class Host(App):
     TITLE = "markdown"
@@ -63,6 +71,32 @@ async def test_streamed_live_markdown_looks_like_textual_markdown_in_two_themes(
         assert live.source == TEXT
         assert {"h1", "h2", "h3", "h4", "h5", "h6", "p"} <= set(kinds)  # the blocks are TextBlocks
         assert shown == reference, f"LiveMarkdown differs from Markdown under {theme}"
+
+
+async def test_streamed_lists_look_like_textual_markdown():
+    reference, _ = await screenshot_of(Markdown(LISTS), [], "textual-dark")
+    for size in (3, 11):
+        live = LiveMarkdown("")
+        shown, _ = await screenshot_of(live, cuts(LISTS, size), "textual-dark")
+        assert live.source == LISTS
+        assert shown == reference, f"LiveMarkdown's lists differ from Markdown's (fed {size} characters at a time)"
+
+
+async def test_a_growing_list_keeps_its_rows_and_mounts_only_new_items():
+    live = LiveMarkdown("")
+    app = Host(live)
+    async with app.run_test(size=(70, 40)) as pilot:
+        await live.append("- first ite")
+        (lst,) = live.query_children(MarkdownBlock)
+        (row,) = lst.children
+        paragraph = row.query_one(TextBlock)
+        await live.append("m\n- sec")
+        await live.append("ond\n- third")
+        assert live.query_children(MarkdownBlock).first() is lst  # not mounted again
+        rows = list(lst.children)
+        assert len(rows) == 3 and rows[0] is row and row.query_one(TextBlock) is paragraph
+        assert [r.query_one(TextBlock)._content.plain for r in rows] == ["first item", "second", "third"]
+        await pilot.pause()
 
 
 async def test_a_theme_change_restyles_live_headings():

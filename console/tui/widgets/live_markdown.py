@@ -11,8 +11,12 @@ them in place: it wears the look of Textual's ``MarkdownParagraph`` / ``Markdown
 inline styles built from the same theme variables (a CSS class change would re-run the
 stylesheet on the widget, which costs about as much as a mount). And the tail always ends with
 one mounted (an empty, hidden one to start with), so the first text, and every heading or
-paragraph after a freeze (:meth:`LiveMarkdown.restart`), arrives without a mount. Lists, code,
-tables and quotes still mount as Textual makes them.
+paragraph after a freeze (:meth:`LiveMarkdown.restart`), arrives without a mount.
+
+A list is the other block a stream spends long in: Textual removes and mounts the whole list
+(a row, a bullet and a paragraph per item) on every append that touches it. Here a list grows in
+place (:class:`GrowingList`): its items' paragraphs update as above and only a new item mounts.
+Code, tables and quotes still mount as Textual makes them.
 """
 
 from __future__ import annotations
@@ -22,8 +26,15 @@ from functools import lru_cache
 from markdown_it.token import Token
 from textual.await_complete import AwaitComplete
 from textual.color import Color
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Markdown
+from textual.widgets._markdown import (  # the list classes are not exported; textual is pinned
+    MarkdownBullet,
+    MarkdownBulletList,
+    MarkdownListItem,
+    MarkdownOrderedList,
+)
 from textual.widgets.markdown import MarkdownBlock
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -107,11 +118,87 @@ class TextBlock(MarkdownBlock):
         self.restyle()
 
 
+def bullet_symbols(block: MarkdownBlock, items: list[MarkdownListItem]) -> list[str]:
+    """The bullets ``block`` (a bullet or an ordered list) shows for ``items``, as Textual's
+    ``compose`` of that list makes them (textual is pinned; the screen test guards the copy)."""
+    if not isinstance(block, MarkdownOrderedList):
+        return [item.bullet for item in items]
+    start = 1
+    if items:
+        try:
+            start = int(items[0].bullet)
+        except ValueError:
+            pass
+    numbers = [f"{number}. " for number in range(start, start + len(items))]
+    width = max((len(number) for number in numbers), default=0) + 1
+    return [number.rjust(width) for number in numbers]
+
+
+class GrowingList:
+    """Mixin for a bullet or ordered list that takes the next parse of itself in place.
+
+    (A mixin, first among the bases: Textual takes a widget's CSS from the chain of its first
+    widget base, which must stay Textual's list class.)
+
+    Textual mounts a list as one ``Horizontal(MarkdownBullet, Vertical(*item blocks))`` row per
+    item. When every row already shown holds only :class:`TextBlock` s and the next parse has the
+    same kind of block at each of their places (the usual case while a list streams: the last
+    item grows, a new one starts), those update in place and only what is new mounts. Anything
+    else (fewer items, a nested list or a code block in an item) is mounted again as Textual does.
+    """
+
+    async def _update_from_block(self: MarkdownBlock, block: MarkdownBlock) -> None:  # type: ignore[misc]
+        rows = list(self.query_children(Horizontal))
+        items = [item for item in block._blocks if isinstance(item, MarkdownListItem)]
+        if type(block) is not type(self) or len(items) != len(block._blocks) or len(items) < len(rows) or not all(
+            self._grows_into(row, item) for row, item in zip(rows, items)
+        ):
+            await super()._update_from_block(block)
+            return
+        self._copy_context(block)
+        symbols = bullet_symbols(block, items)
+        for row, item, symbol in zip(rows, items, symbols):
+            bullet, blocks = row.children
+            bullet.symbol = symbol  # a reactive: unchanged symbols cost nothing
+            shown = list(blocks.children)
+            for old, new in zip(shown, item._blocks):
+                await old._update_from_block(new)
+            if len(item._blocks) > len(shown):
+                await blocks.mount_all(item._blocks[len(shown) :])
+        new_rows = []
+        for item, symbol in zip(items[len(rows) :], symbols[len(rows) :]):
+            bullet = MarkdownBullet()
+            bullet.symbol = symbol
+            new_rows.append(Horizontal(bullet, Vertical(*item._blocks)))
+        if new_rows:
+            await self.mount_all(new_rows)
+
+    @staticmethod
+    def _grows_into(row: Horizontal, item: MarkdownListItem) -> bool:
+        """Whether the row shown for an item can take ``item`` in place."""
+        children = list(row.children)
+        if len(children) != 2 or not isinstance(children[0], MarkdownBullet):
+            return False
+        shown = list(children[1].children)
+        return len(shown) <= len(item._blocks) and all(
+            isinstance(block, TextBlock) for block in (*shown, *item._blocks)
+        )
+
+
+class GrowingBulletList(GrowingList, MarkdownBulletList):
+    """A bullet list that grows in place."""
+
+
+class GrowingOrderedList(GrowingList, MarkdownOrderedList):
+    """An ordered list that grows in place."""
+
+
 class LiveMarkdown(Markdown):
     """Textual's ``Markdown`` (fed by its ``MarkdownStream``) whose paragraphs and headings are
     :class:`TextBlock` s, and which always ends with one mounted."""
 
-    BLOCKS = {**Markdown.BLOCKS, **{tag: TextBlock for tag in (*HEADINGS, "paragraph_open")}}
+    BLOCKS = {**Markdown.BLOCKS, **{tag: TextBlock for tag in (*HEADINGS, "paragraph_open")},
+              "bullet_list_open": GrowingBulletList, "ordered_list_open": GrowingOrderedList}
 
     def update(self, markdown: str) -> AwaitComplete:
         updated = super().update(markdown)
