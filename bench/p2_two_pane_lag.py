@@ -2,8 +2,9 @@
 whether it drops anything.
 
 The real ChatScreen runs headless (``run_test``) against two pacer entries at 2,500 tok/s.
-For every delta we record when our client received it (``Delta.t``) and how much text the pane
-held by then; every time a pane's live Markdown tail finishes an append we record the time and
+For every delta we record when our client read it from the network (``Delta.t``: the stream
+reader process's clock, the machine's one monotonic clock; a delta that merges several holds
+the time of the first) and how much text the pane held by then; every time a pane's live Markdown tail finishes an append we record the time and
 the length of the whole answer shown (frozen part + tail). Lag of a delta = first append completion that covers it - its arrival.
 (Headless: "on screen" means in the widget's document, ready for the next paint.)
 Drops: the pane's final answer source must equal the text the pacer sent.
@@ -52,13 +53,13 @@ async def client_alone(url: str) -> float:
 async def run(url: str, tokens: int, rounds: int) -> dict:
     from textual.widgets import Markdown
 
-    from console.core import streaming
+    from console.core import stream_process, streaming
     from console.core.latency import percentile
     from console.tui.widgets.streaming_answer import StreamingAnswer
 
     arrivals: dict[str, list[tuple[float, int]]] = {}
     renders: dict[str, list[tuple[float, int]]] = {}
-    original_stream = streaming.TritonStreamClient.stream
+    original_stream = stream_process.ProcessStreamClient.stream
     original_append = Markdown.append
 
     async def stream(self, model, prompt, sampling=None, **kw):  # noqa: ANN001, ANN202
@@ -76,7 +77,7 @@ async def run(url: str, tokens: int, rounds: int) -> dict:
             renders.setdefault(answer.parent.id or "", []).append((time.monotonic(), len(answer.source)))
         return result
 
-    streaming.TritonStreamClient.stream = stream
+    stream_process.ProcessStreamClient.stream = stream
     Markdown.append = append
     lags: list[float] = []
     dropped = 0
@@ -105,7 +106,7 @@ async def run(url: str, tokens: int, rounds: int) -> dict:
                     covered = next((times[i] for i in range(start, len(times)) if lengths[i] >= length), None)
                     lags.append(float("inf") if covered is None else covered - t_arrival)
             await screen.action_new()
-    streaming.TritonStreamClient.stream = original_stream
+    stream_process.ProcessStreamClient.stream = original_stream
     Markdown.append = original_append
     return {
         "lag_p50_ms": percentile(lags, 50) * 1000,

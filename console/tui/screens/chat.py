@@ -24,7 +24,8 @@ from console.core.chat import MARKS, PANES, ChatSession
 from console.core.completion import Completion, Sampling, complete
 from console.core.latency import RequestTiming
 from console.core.server_info import TritonAdmin
-from console.core.streaming import Delta, TritonStreamClient
+from console.core.stream_process import ProcessStreamClient, StreamProcess
+from console.core.streaming import Delta
 from console.tui.screens.chat_dialogs import OpenTranscriptScreen, SamplingScreen
 from console.tui.widgets.chat_pane import ChatPane
 
@@ -70,7 +71,10 @@ class ChatScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.session: ChatSession | None = None
-        self.clients: dict[str, TritonStreamClient] = {}
+        self.clients: dict[str, ProcessStreamClient] = {}
+        # Each pane's stream is read by a helper process of its own, so drawing never slows the
+        # read (console/core/stream_process.py); started with the screen, stopped with it.
+        self.readers = {pane_id: StreamProcess() for pane_id in PANES}
         self.pane_workers: dict[str, Worker] = {}
         self.server_note = "connecting…"
         self.saved_note = ""
@@ -98,25 +102,29 @@ class ChatScreen(Screen):
         # (k9s style); `i` or Enter goes to the prompt.
         self.pane("A").log_view.focus()
         self.set_interval(STATS_REFRESH_S, self.refresh_live_stats)
+        for reader in self.readers.values():
+            self.run_worker(reader.start(), group="readers", exit_on_error=False)
         self.load_models()
 
     async def on_unmount(self) -> None:
         for worker in list(self.pane_workers.values()):
             worker.cancel()
-        for client in list(self.clients.values()):
-            await client.close()
+        for reader in self.readers.values():
+            await reader.stop()
 
     def pane(self, pane_id: str) -> ChatPane:
         return self.query_one(f"#pane-{pane_id}", ChatPane)
 
-    def client(self, pane_id: str) -> TritonStreamClient:
+    def client(self, pane_id: str) -> ProcessStreamClient:
         cfg = self.app.config
         client = self.clients.get(pane_id)
         if client is not None and client.url != cfg.triton.url:  # forwards came up or went away
             self.run_worker(client.close(), exit_on_error=False)
             client = None
         if client is None:
-            client = self.clients[pane_id] = TritonStreamClient(cfg.triton.url, timeout_s=cfg.triton.timeout_s)
+            client = self.clients[pane_id] = ProcessStreamClient(
+                cfg.triton.url, self.readers[pane_id], timeout_s=cfg.triton.timeout_s
+            )
         return client
 
     async def reset_client(self, pane_id: str) -> None:
