@@ -28,6 +28,7 @@ from console.core.stream_process import ProcessStreamClient, StreamProcess
 from console.core.streaming import Delta
 from console.tui.screens.chat_dialogs import OpenTranscriptScreen, SamplingScreen
 from console.tui.widgets.chat_pane import ChatPane
+from console.tui.widgets.streaming_answer import warm_up
 
 STATS_REFRESH_S = 0.1
 # Between Enter and the first text, the screen repaints nothing for at most this long: the
@@ -104,6 +105,7 @@ class ChatScreen(Screen):
         self.set_interval(STATS_REFRESH_S, self.refresh_live_stats)
         for reader in self.readers.values():
             self.run_worker(reader.start(), group="readers", exit_on_error=False)
+        self.warmed_up = self.run_worker(warm_up(self), group="warm-up", exit_on_error=False)
         self.load_models()
 
     async def on_unmount(self) -> None:

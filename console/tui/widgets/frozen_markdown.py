@@ -69,7 +69,7 @@ class FrozenMarkdown(Widget):
         lines = [Strip(line) for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)]
         return lines[1:] if follows_block else lines
 
-    def _ensure_rendered(self, width: int) -> None:
+    def ensure_rendered(self, width: int) -> None:
         if width != self._width:
             self._width = width
             self._lines = [line for index in range(len(self.chunks)) for line in self._render_chunk(index, width)]
@@ -78,12 +78,12 @@ class FrozenMarkdown(Widget):
         return container.width
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        self._ensure_rendered(width)
+        self.ensure_rendered(width)
         return len(self._lines)
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
-        self._ensure_rendered(width)
+        self.ensure_rendered(width)
         return self._lines[y] if y < len(self._lines) else Strip.blank(width)
 
     def notify_style_update(self) -> None:

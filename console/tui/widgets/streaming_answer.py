@@ -21,6 +21,7 @@ import asyncio
 
 from markdown_it import MarkdownIt
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
@@ -57,6 +58,32 @@ def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, st
     lines = source.splitlines(keepends=True)
     offset = sum(len(text) for text in lines[:line])
     return source[:offset], source[offset:]
+
+
+# Every kind of block an answer can hold, for :func:`warm_up`.
+WARM_UP_TEXT = (
+    "# h1\n\n## h2\n\n### h3\n\n#### h4\n\n##### h5\n\n###### h6\n\ntext **b** *i* `c` ~~s~~ <https://x.y>\n\n"
+    "- a\n  - b\n\n1. a\n2. b\n\n> quote\n\n```python\nprint()\n```\n\n    code\n\n"
+    "| a | b |\n|---|---|\n| 1 | 2 |\n\n---\n"
+)
+
+
+async def warm_up(host: Widget) -> None:
+    """Show every kind of Markdown block once, hidden, in ``host``, then remove it.
+
+    The first time an app mounts a widget class, Textual adds its CSS and then restyles every
+    widget on the screen; the first code block loads its highlighter. In an answer that is a
+    stall of 0.1–1 s (P2, docs/benchmarks.md) the first time a list, quote, fence or table
+    streams in. Done once, right after the chat screen appears, the stall is paid on an almost
+    empty screen before any answer.
+    """
+    answer = StreamingAnswer(classes="warm-up")
+    answer.display = False
+    await host.mount(answer)
+    answer.frozen.add(WARM_UP_TEXT)
+    answer.frozen.ensure_rendered(max(host.size.width, 40))  # rich's Markdown, Pygments
+    await answer.live.update(WARM_UP_TEXT)
+    await answer.remove()
 
 
 class StreamingAnswer(Vertical):
