@@ -142,3 +142,25 @@ async def test_first_text_and_the_block_after_a_restart_update_the_mounted_block
         (waiting,) = live.query_children(MarkdownBlock)
         assert isinstance(waiting, TextBlock) and waiting.kind == "empty"
         await pilot.pause()
+
+
+async def test_after_the_warm_up_no_block_of_an_answer_brings_new_css():
+    """Textual restyles the whole screen when a widget class's CSS first arrives: the chat
+    screen's warm-up pays that once, before any answer."""
+    from console.tui.widgets.streaming_answer import WARM_UP_TEXT, StreamingAnswer, warm_up
+
+    app = Host(Markdown(""))
+    async with app.run_test(size=(70, 40)) as pilot:
+        before = len(app.stylesheet.source)
+        await warm_up(app.screen)
+        assert len(app.stylesheet.source) > before  # the warm-up brought the block classes' CSS
+        assert not app.screen.query(StreamingAnswer)  # and left nothing behind
+        known = len(app.stylesheet.source)
+        answer = StreamingAnswer()
+        await app.screen.mount(answer)
+        stream = answer.get_stream()
+        for piece in cuts(WARM_UP_TEXT + LISTS + TEXT, 40):
+            await stream.write(piece)
+        await stream.stop()
+        await pilot.pause()
+        assert len(app.stylesheet.source) == known
