@@ -156,11 +156,8 @@ async def test_after_the_warm_up_no_block_of_an_answer_brings_new_css():
         assert len(app.stylesheet.source) > before  # the warm-up brought the block classes' CSS
         assert not app.screen.query(StreamingAnswer)  # and left nothing behind
         known = len(app.stylesheet.source)
-        answer = StreamingAnswer()
-        await app.screen.mount(answer)
-        stream = answer.get_stream()
-        for piece in cuts(WARM_UP_TEXT + LISTS + TEXT, 40):
-            await stream.write(piece)
-        await stream.stop()
+        live = LiveMarkdown("")  # every kind of block as live widgets (an answer's tail)
+        await app.screen.mount(live)
+        await live.update(WARM_UP_TEXT + LISTS + TEXT)
         await pilot.pause()
         assert len(app.stylesheet.source) == known
