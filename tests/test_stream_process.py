@@ -121,3 +121,12 @@ async def collect(events) -> Final:
         if isinstance(event, Final):
             return event
     raise AssertionError("no final event")
+
+
+async def test_stopping_while_the_helper_starts_leaves_no_helper_behind():
+    process = StreamProcess()
+    starting = asyncio.create_task(process.start())
+    await asyncio.sleep(0)  # the start is under way
+    await process.stop()
+    await starting
+    assert process._process is None and not process.running

@@ -193,11 +193,14 @@ class StreamProcess:
             package_root = str(Path(__file__).resolve().parents[2])
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "console.core.stream_process",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-                env=env, limit=READ_CHUNK,
-            )
+            try:
+                self._process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "console.core.stream_process",
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+                    env=env, limit=READ_CHUNK,
+                )
+            except OSError as exc:
+                raise StreamError("broken", f"could not start the stream reader process: {exc}") from None
             self._inboxes = {}  # a dead helper's pump only ever fails its own streams
             self._pump_task = asyncio.create_task(self._pump(self._process, self._inboxes))
 
@@ -234,7 +237,16 @@ class StreamProcess:
         self._inboxes.pop(rid, None)
 
     async def stop(self) -> None:
-        """Close the pipe (the helper then cancels its streams and exits); kill it if it lingers."""
+        """Close the pipe (the helper then cancels its streams and exits); kill it if it lingers.
+
+        A start still under way finishes first, so a screen closed at once leaves no helper.
+        """
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            await self._stop()
+
+    async def _stop(self) -> None:
         process, self._process = self._process, None
         if process is None:
             return
