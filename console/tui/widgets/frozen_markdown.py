@@ -17,10 +17,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 
-def _ends_with_rule(chunk: str) -> bool:
-    """Whether the last top-level block of ``chunk`` is a horizontal rule (after which rich
+def _ends_with_rule(markdown: RichMarkdown) -> bool:
+    """Whether the last top-level block of ``markdown`` is a horizontal rule (after which rich
     puts no blank line)."""
-    blocks = [token for token in RichMarkdown(chunk).parsed if token.level == 0 and token.nesting >= 0]
+    blocks = [token for token in markdown.parsed if token.level == 0 and token.nesting >= 0]
     return bool(blocks) and blocks[-1].type == "hr"
 
 
@@ -34,7 +34,7 @@ class FrozenMarkdown(Widget):
     def __init__(self, classes: str = "") -> None:
         super().__init__(classes=classes)
         self.chunks: list[str] = []
-        self._follows_block: list[bool] = []  # per chunk: does rich put a blank line above it?
+        self._ends_with_rule: list[bool] = []  # per chunk rendered so far (rich puts no blank line after a rule)
         self._lines: list[Strip] = []
         self._width = -1  # the width ``_lines`` were rendered at (-1: not rendered)
 
@@ -44,7 +44,6 @@ class FrozenMarkdown(Widget):
 
     def add(self, chunk: str) -> None:
         """Show ``chunk`` below what is there (rendering only ``chunk``)."""
-        self._follows_block.append(bool(self.chunks) and not _ends_with_rule(self.chunks[-1]))
         self.chunks.append(chunk)
         if self._width >= 0:
             self._lines.extend(self._render_chunk(len(self.chunks) - 1, self._width))
@@ -57,13 +56,17 @@ class FrozenMarkdown(Widget):
         Rich puts a blank line before a top-level block when the block before it asks for one
         (every kind but a horizontal rule). A chunk after such a block is rendered behind a
         one-line paragraph, whose line is then dropped, so rich decides that line as it would.
+        Chunks are rendered in order (the chunk before says whether it ends with a rule, from
+        the parse its own rendering made: a chunk is parsed once).
         """
         if width < 1:
             return []
         app = self.app
         chunk = self.chunks[index]
-        follows_block = self._follows_block[index]
+        follows_block = index > 0 and not self._ends_with_rule[index - 1]
         markdown = RichMarkdown(f"x\n\n{chunk}" if follows_block else chunk)
+        del self._ends_with_rule[index:]
+        self._ends_with_rule.append(_ends_with_rule(markdown))
         options = app.console_options.update(highlight=False, width=width)
         segments = app.console.render(self.post_render(markdown, self.rich_style), options)
         lines = [Strip(line) for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)]
