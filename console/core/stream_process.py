@@ -229,6 +229,9 @@ class StreamProcess:
             pass  # the pump reports the exit to every open stream
 
     def open(self) -> tuple[int, _Inbox]:
+        """A new stream's id and inbox (the pump fails it if the helper dies from now on)."""
+        if self._pump_task is None or self._pump_task.done():  # it died between start() and now
+            raise StreamError("broken", "the stream reader process exited")
         rid = next(self._ids)
         inbox = self._inboxes[rid] = _Inbox()
         return rid, inbox
