@@ -11,17 +11,9 @@ from bench.pacer import expected_text
 from console.core.stream_process import FrameReader, ProcessStreamClient, StreamProcess, pack
 from console.core.streaming import Delta, Final, StreamError
 from console.core.tritonserver import free_ports
+from tests.pilot_helpers import eventually
 
 TIMEOUT = 60
-
-
-async def until(predicate, timeout: float = TIMEOUT) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 def test_frames_split_anywhere_are_put_back_together():
@@ -95,7 +87,7 @@ async def test_closing_a_stream_early_cancels_the_request_on_the_server(pacer_se
             if isinstance(event, Delta) and event.text:
                 break
         await events.aclose()
-        assert await until(lambda: pacer_server.log_text().count("pacer: request cancelled") > before)
+        assert await eventually(lambda: pacer_server.log_text().count("pacer: request cancelled") > before, TIMEOUT)
     finally:
         await process.stop()
 
