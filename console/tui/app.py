@@ -11,6 +11,7 @@ from textual.command import Hit, Hits, Provider
 from console.core.config import Config
 from console.tui.burn_rate import BurnRateTicker
 from console.tui.places import PLACES, Place
+from console.tui.quiet_gc import COLLECT_EVERY_S, QuietCollector
 from console.tui.screens.help import CommandScreen, HelpScreen, resolve_command
 
 
@@ -45,12 +46,18 @@ class TritonConsoleApp(App):
         self.config = config or Config()
         self.start_place = start_place
         self.theme = self.config.ui.theme if self.config.ui.theme in self.available_themes else "textual-dark"
+        self.quiet_gc = QuietCollector()
 
     def on_mount(self) -> None:
         self.sub_title = self.config.triton.url
         self.burn_rate = BurnRateTicker(self, self.config.triton.url)
         self.burn_rate.start()
         self.switch_mode(self.start_place)
+        self.call_after_refresh(self.quiet_gc.install)  # start-up's objects exist by the first frame
+        self.set_interval(COLLECT_EVERY_S, self.quiet_gc.tick)
+
+    def on_unmount(self) -> None:
+        self.quiet_gc.uninstall()
 
     def action_goto(self, place_id: str) -> None:
         if self.current_mode != place_id:

@@ -26,6 +26,7 @@ from console.core.latency import RequestTiming
 from console.core.server_info import TritonAdmin
 from console.core.stream_process import ProcessStreamClient, StreamProcess
 from console.core.streaming import Delta
+from console.tui import quiet_gc
 from console.tui.screens.chat_dialogs import OpenTranscriptScreen, SamplingScreen
 from console.tui.widgets.chat_pane import ChatPane
 from console.tui.widgets.streaming_answer import warm_up
@@ -105,8 +106,12 @@ class ChatScreen(Screen):
         self.set_interval(STATS_REFRESH_S, self.refresh_live_stats)
         for reader in self.readers.values():
             self.run_worker(reader.start(), group="readers", exit_on_error=False)
-        self.warmed_up = self.run_worker(warm_up(self), group="warm-up", exit_on_error=False)
+        self.warmed_up = self.run_worker(self._warm_up(), group="warm-up", exit_on_error=False)
         self.load_models()
+
+    async def _warm_up(self) -> None:
+        await warm_up(self)
+        quiet_gc.settle(self.app)  # the styles and highlighters it loaded stay for good
 
     async def on_unmount(self) -> None:
         for worker in list(self.pane_workers.values()):
@@ -212,6 +217,10 @@ class ChatScreen(Screen):
         )
 
     async def _answer(self, pane_id: str, index: int, regenerate: bool) -> None:
+        with quiet_gc.busy(self.app):  # no full garbage collection while an answer streams
+            await self._stream_answer(pane_id, index, regenerate)
+
+    async def _stream_answer(self, pane_id: str, index: int, regenerate: bool) -> None:
         assert self.session is not None
         pane = self.pane(pane_id)
         stats = pane.start_streaming()
