@@ -10,7 +10,7 @@ the length of the whole answer shown (frozen part + tail). Lag of a delta = firs
 Drops: the pane's final answer source must equal the text the pacer sent.
 Target: lag <= 50 ms, nothing dropped.
 
-    .venv/bin/python bench/p2_two_pane_lag.py [--tokens 5000] [--rate 2500] [--rounds 3]
+    .venv/bin/python bench/p2_two_pane_lag.py [--tokens 5000] [--rate 2500] [--rounds 3] [--stalls]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.loop_stalls import LoopStalls  # noqa: E402
 from bench.pacer import expected_text, machine, serve  # noqa: E402
 from bench.screen_driver import ask_both, chat_app, wait_models  # noqa: E402
 
@@ -50,7 +51,7 @@ async def client_alone(url: str) -> float:
     return sum(rates) / len(rates)
 
 
-async def run(url: str, tokens: int, rounds: int) -> dict:
+async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = None) -> dict:
     from textual.widgets import Markdown
 
     from console.core import stream_process, streaming
@@ -89,7 +90,11 @@ async def run(url: str, tokens: int, rounds: int) -> dict:
         for _ in range(rounds):
             arrivals.clear()
             renders.clear()
-            await ask_both(pilot, "stream fast")
+            if stalls is None:
+                await ask_both(pilot, "stream fast")
+            else:
+                with stalls:
+                    await ask_both(pilot, "stream fast")
             await pilot.pause(0.5)
             for pane_id, model in (("A", "fast-a"), ("B", "fast-b")):
                 answer = screen.session.exchanges[-1].answers[pane_id].completion
@@ -125,16 +130,20 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=2500)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stalls", action="store_true", help="also time the screen loop's callbacks (bench/loop_stalls.py)")
     args = parser.parse_args()
     models = {name: {"tokens_per_second": args.rate, "ttft_ms": 20, "max_tokens": args.tokens} for name in ("fast-a", "fast-b")}
     with tempfile.TemporaryDirectory() as tmp, serve(models, Path(tmp)) as server:
-        result = asyncio.run(run(server.grpc_url, args.tokens, args.rounds))
+        stalls = LoopStalls() if args.stalls else None
+        result = asyncio.run(run(server.grpc_url, args.tokens, args.rounds, stalls))
     print(f"machine: {machine()}")
     print(f"two panes x {args.rate:.0f} tok/s x {args.tokens} tokens, {args.rounds} rounds; client saw {result['client_rate_tok_s']:.0f} tok/s per pane")
     print(f"the same client with no UI reads {result['client_alone_tok_s']:.0f} tok/s per pane on this machine")
     print(f"lag of screen behind stream: p50 {result['lag_p50_ms']:.1f} ms, p99 {result['lag_p99_ms']:.1f} ms, "
           f"max {result['lag_max_ms']:.1f} ms over {result['deltas']} deltas")
     print(f"answers with dropped or altered text: {result['answers_with_drops']} of {result['answers']}")
+    if stalls is not None:
+        print("\n".join(stalls.report()))
     met = result["lag_p99_ms"] <= 50 and result["answers_with_drops"] == 0
     print(f"target (lag <= 50 ms, nothing dropped; judged at p99): {'MET' if met else 'NOT MET'}")
     return 0

@@ -12,7 +12,8 @@
 #   BASE=<commit> bash bench/wide_host.sh base    here: that commit's console/ and bench/ in .base/
 #   bash bench/wide_host.sh ab [N]     there, call 2 instead of run (carry .whl/ui2 and .base): N rounds
 #                                      (default 2) of P1 and P2 (AB="p1 p2") for .base and this tree,
-#                                      alternating, pinned and unpinned
+#                                      alternating, pinned and unpinned (P2_TOKENS, P2_ARGS: P2's --tokens
+#                                      and more flags, e.g. P2_ARGS=--stalls)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 STAGE=/tmp/ui; VENV=/tmp/ui-venv; OUT=${OUT:-/tmp/wide-out}
@@ -75,10 +76,10 @@ ab() {  # AB="p1 p2" (default) picks the scripts
       one all p1-all bench/p1_ttft_overhead.py --runs 40;;
     esac
     case " ${AB:-p1 p2} " in *" p2 "*)
-      one 0,1 p2-base-pinned .base/bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
-      one 0,1 p2-pinned bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
-      one all p2-base-all .base/bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
-      one all p2-all bench/p2_two_pane_lag.py --rounds 1 --tokens 1000;;
+      one 0,1 p2-base-pinned .base/bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
+      one 0,1 p2-pinned bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
+      one all p2-base-all .base/bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
+      one all p2-all bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-};;
     esac
   done
 }
@@ -89,8 +90,8 @@ run() {
   for r in $(seq "$rounds"); do
     one 0,1 p1-pinned bench/p1_ttft_overhead.py --runs 40
     one all p1-all bench/p1_ttft_overhead.py --runs 40
-    one 0,1 p2-pinned bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
-    one all p2-all bench/p2_two_pane_lag.py --rounds 1 --tokens 1000
+    one 0,1 p2-pinned bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
+    one all p2-all bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
     one 0,1 p3-pinned bench/p3_bench_accuracy.py
     one all p3-all bench/p3_bench_accuracy.py
   done
