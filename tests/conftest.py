@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,16 @@ def isolated_home(tmp_path, monkeypatch):
     for var in [v for v in __import__("os").environ if v.startswith("TRITON_CONSOLE_")]:
         monkeypatch.delenv(var)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def gc_given_back():
+    """Every app a test runs gives garbage collection back as it found it (console/tui/quiet_gc.py):
+    a leftover freeze or threshold would change every later test's memory behaviour."""
+    before = gc.get_threshold()
+    yield
+    assert gc.get_threshold() == before, "an app left CPython's collection thresholds changed"
+    assert gc.get_freeze_count() == 0, "an app left objects frozen"
 
 
 @pytest.fixture(scope="session")

@@ -53,8 +53,12 @@ class TritonConsoleApp(App):
         self.burn_rate = BurnRateTicker(self, self.config.triton.url)
         self.burn_rate.start()
         self.switch_mode(self.start_place)
-        self.call_after_refresh(self.quiet_gc.install)  # start-up's objects exist by the first frame
+        self.call_after_refresh(self._take_over_gc)  # start-up's objects exist by the first frame
         self.set_interval(COLLECT_EVERY_S, self.quiet_gc.tick)
+
+    def _take_over_gc(self) -> None:
+        if self.is_running:  # not once the app is leaving: nothing would give collection back
+            self.quiet_gc.install()
 
     def on_unmount(self) -> None:
         self.quiet_gc.uninstall()
