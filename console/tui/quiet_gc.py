@@ -2,8 +2,8 @@
 
 CPython collects whenever allocations pile up, whatever the app is doing. A full collection
 walks every tracked object, and the console holds about 200,000 of them once started (Textual,
-gRPC, Rich, Pygments). On the 2-core VM the full collections during two streamed answers took
-0.1–0.4 s of CPU each, on the screen's only thread, in the middle of the stream
+gRPC, Rich, Pygments). On the 2-core VM the full collections during two pairs of streamed
+answers took up to 0.22 s of CPU each, on the screen's only thread, in the middle of the stream
 (docs/benchmarks.md, P2). So, while the app runs:
 
 - what start-up built is frozen (``gc.freeze``): later collections never walk it again;
@@ -13,8 +13,9 @@ gRPC, Rich, Pygments). On the 2-core VM the full collections during two streamed
   :data:`COLLECT_EVERY_S` seconds, but never while something holds it busy (a streaming
   answer); one that falls due meanwhile runs when the last holder lets go.
 
-Frozen objects that become garbage later are only freed when the app exits (``gc.unfreeze``):
-a bounded, one-time cost, since they were built once at start-up.
+Frozen objects that become garbage later, and garbage that was not yet collected when it was
+frozen, are only freed when the app exits (``gc.unfreeze``): a bounded, one-time cost, since
+freezing happens once at start-up and once after the chat screen's warm-up.
 """
 
 from __future__ import annotations
