@@ -6,6 +6,10 @@ grows by a few blocks every frame spent most of each frame there (docs/benchmark
 This widget keeps its text as chunks and its rendering as lines: :meth:`FrozenMarkdown.add`
 renders only the new chunk; its height is the number of lines. Everything is rendered again
 only when the width or the theme changes.
+
+A line is kept as its list of segments, and becomes a ``Strip`` only when it is drawn: a
+``Strip`` carries seven caches, nine objects for the garbage collector to walk per line, and a
+long answer's lines are the objects that survive to be walked (console/tui/quiet_gc.py).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ class FrozenMarkdown(Widget):
         super().__init__(classes=classes)
         self.chunks: list[str] = []
         self._ends_with_rule: list[bool] = []  # per chunk rendered so far (rich puts no blank line after a rule)
-        self._lines: list[Strip] = []
+        self._lines: list[list[Segment]] = []
         self._width = -1  # the width ``_lines`` were rendered at (-1: not rendered)
 
     @property
@@ -49,7 +53,7 @@ class FrozenMarkdown(Widget):
             self._lines.extend(self._render_chunk(len(self.chunks) - 1, self._width))
         self.refresh(layout=True)
 
-    def _render_chunk(self, index: int, width: int) -> list[Strip]:
+    def _render_chunk(self, index: int, width: int) -> list[list[Segment]]:
         """The lines chunk ``index`` adds, exactly as they appear when rich renders all the
         chunks as one document.
 
@@ -69,7 +73,7 @@ class FrozenMarkdown(Widget):
         self._ends_with_rule.append(_ends_with_rule(markdown))
         options = app.console_options.update(highlight=False, width=width)
         segments = app.console.render(self.post_render(markdown, self.rich_style), options)
-        lines = [Strip(line) for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)]
+        lines = list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False))
         return lines[1:] if follows_block else lines
 
     def ensure_rendered(self, width: int) -> None:
@@ -87,7 +91,7 @@ class FrozenMarkdown(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         self.ensure_rendered(width)
-        return self._lines[y] if y < len(self._lines) else Strip.blank(width)
+        return Strip(self._lines[y]) if y < len(self._lines) else Strip.blank(width)
 
     def notify_style_update(self) -> None:
         self._width = -1  # colours are baked into the lines: render again with the new ones
