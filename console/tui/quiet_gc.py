@@ -7,9 +7,9 @@ answers took up to 0.22 s of CPU each, on the screen's only thread, in the middl
 (docs/benchmarks.md, P2). So, while the app runs:
 
 - what start-up built is frozen (``gc.freeze``): later collections never walk it again;
-- young and middle collections keep CPython's thresholds: they walk only recent objects, a few
-  milliseconds at most (waiting for 10,000 objects instead of 700 made them fewer but up to
-  35 ms and 155 ms long: P2 measures the longest stalls, not the total);
+- young and middle collections keep CPython's thresholds: they walk only recent objects (at
+  most 7 ms and 19 ms on the 2-core VM; waiting for 10,000 objects instead of 700 made them
+  fewer but up to 35 ms and 155 ms long, and what an operator sees is the longest stall);
 - full collections no longer start on their own: :class:`QuietCollector` runs one every
   :data:`COLLECT_EVERY_S` seconds, but never while something holds it busy (a streaming
   answer); one that falls due meanwhile runs when the last holder lets go.
