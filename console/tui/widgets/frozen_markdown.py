@@ -28,6 +28,13 @@ def _ends_with_rule(markdown: RichMarkdown) -> bool:
     return bool(blocks) and blocks[-1].type == "hr"
 
 
+def rich_lines(widget: Widget, markdown: RichMarkdown, width: int) -> list[list[Segment]]:
+    """``markdown`` drawn by Rich at ``width`` in ``widget``'s style, as lines of segments."""
+    options = widget.app.console_options.update(highlight=False, width=width)
+    segments = widget.app.console.render(widget.post_render(markdown, widget.rich_style), options)
+    return list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False))
+
+
 class FrozenMarkdown(Widget):
     """Markdown chunks (each a run of complete top-level blocks), shown one after another."""
 
@@ -65,15 +72,12 @@ class FrozenMarkdown(Widget):
         """
         if width < 1:
             return []
-        app = self.app
         chunk = self.chunks[index]
         follows_block = index > 0 and not self._ends_with_rule[index - 1]
         markdown = RichMarkdown(f"x\n\n{chunk}" if follows_block else chunk)
         del self._ends_with_rule[index:]
         self._ends_with_rule.append(_ends_with_rule(markdown))
-        options = app.console_options.update(highlight=False, width=width)
-        segments = app.console.render(self.post_render(markdown, self.rich_style), options)
-        lines = list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False))
+        lines = rich_lines(self, markdown, width)
         return lines[1:] if follows_block else lines
 
     def ensure_rendered(self, width: int) -> None:

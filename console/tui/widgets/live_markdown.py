@@ -13,10 +13,10 @@ stylesheet on the widget, which costs about as much as a mount). And the tail al
 one mounted (an empty, hidden one to start with), so the first text, and every heading or
 paragraph after a freeze (:meth:`LiveMarkdown.restart`), arrives without a mount.
 
-A list is the other block a stream spends long in: Textual removes and mounts the whole list
-(a row, a bullet and a paragraph per item) on every append that touches it. Here a list grows in
-place (:class:`GrowingList`): its items' paragraphs update as above and only a new item mounts.
-Code, tables and quotes still mount as Textual makes them.
+A list is the other block a stream spends long in: Textual mounts a row, a bullet and a
+paragraph widget per item, and mounts the whole list again on appends that change its shape.
+Here a top-level list is one widget drawn by Rich (:class:`RichList`), which is also how it
+looks once frozen. Code, tables and quotes still mount as Textual makes them.
 """
 
 from __future__ import annotations
@@ -24,18 +24,21 @@ from __future__ import annotations
 from functools import lru_cache
 
 from markdown_it.token import Token
+from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
 from textual.await_complete import AwaitComplete
 from textual.color import Color
-from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Size
+from textual.strip import Strip
 from textual.widgets import Markdown
 from textual.widgets._markdown import (  # the list classes are not exported; textual is pinned
-    MarkdownBullet,
     MarkdownBulletList,
-    MarkdownListItem,
     MarkdownOrderedList,
 )
 from textual.widgets.markdown import MarkdownBlock
+
+from console.tui.widgets.frozen_markdown import rich_lines
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Textual 8.2's rules for MarkdownHeader / MarkdownH1-H6 and `Markdown > MarkdownParagraph`.
@@ -118,79 +121,69 @@ class TextBlock(MarkdownBlock):
         self.restyle()
 
 
-def bullet_symbols(block: MarkdownBlock, items: list[MarkdownListItem]) -> list[str]:
-    """The bullets ``block`` (a bullet or an ordered list) shows for ``items``, as Textual's
-    ``compose`` of that list makes them (textual is pinned; the screen test guards the copy)."""
-    if not isinstance(block, MarkdownOrderedList):
-        return [item.bullet for item in items]
-    start = 1
-    if items:
-        try:
-            start = int(items[0].bullet)
-        except ValueError:
-            pass
-    numbers = [f"{number}. " for number in range(start, start + len(items))]
-    width = max((len(number) for number in numbers), default=0) + 1
-    return [number.rjust(width) for number in numbers]
+class RichList(MarkdownBlock):
+    """A top-level list in the live tail, drawn by Rich as one widget: the lines it will have
+    once frozen (:class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown` draws finished
+    blocks with Rich), so a list does not change its look when it freezes.
 
-
-class GrowingList:
-    """Mixin for a bullet or ordered list that takes the next parse of itself in place.
-
-    (A mixin, first among the bases: Textual takes a widget's CSS from the chain of its first
-    widget base, which must stay Textual's list class.)
-
-    Textual mounts a list as one ``Horizontal(MarkdownBullet, Vertical(*item blocks))`` row per
-    item. When every row already shown holds only :class:`TextBlock` s and the next parse has the
-    same kind of block at each of their places (the usual case while a list streams: the last
-    item grows, a new one starts), those update in place and only what is new mounts. Anything
-    else (fewer items, a nested list or a code block in an item) is mounted again as Textual does.
+    Textual draws a list as a row, a bullet and a paragraph widget per item: thirteen mounts for
+    three items, one more row per new item, all removed when the list freezes, which in a fast
+    stream is a frame or two after it starts (P2, docs/benchmarks.md). Here the items parsed
+    into ``_blocks`` are never mounted; each append draws the list's source again. Like
+    Textual's list, it has no blank line above and one below (Rich's own blank line before a
+    block is left to the frozen part).
     """
 
-    async def _update_from_block(self: MarkdownBlock, block: MarkdownBlock) -> None:  # type: ignore[misc]
-        rows = list(self.query_children(Horizontal))
-        items = [item for item in block._blocks if isinstance(item, MarkdownListItem)]
-        if type(block) is not type(self) or len(items) != len(block._blocks) or len(items) < len(rows) or not all(
-            self._grows_into(row, item) for row, item in zip(rows, items)
-        ):
-            await super()._update_from_block(block)
+    DEFAULT_CSS = """
+    RichList { margin: 0 0 1 0; }
+    """
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self._lines: list[list[Segment]] = []
+        self._drawn: tuple[str, int] | None = None  # (source, width) of ``_lines``
+
+    @classmethod
+    def or_textual(cls, textual: type[MarkdownBlock]):  # noqa: ANN206 - a block factory
+        """A block factory for ``LiveMarkdown.BLOCKS``: a top-level list becomes a ``RichList``;
+        a list inside a quote stays ``textual``'s (its source range is not the document's)."""
+
+        def make(markdown: Markdown, token: Token, *args, **kwargs) -> MarkdownBlock:  # noqa: ANN002, ANN003
+            return (cls if token.level == 0 else textual)(markdown, token, *args, **kwargs)
+
+        return make
+
+    def compose(self):  # noqa: ANN201 - ComposeResult
+        self._blocks.clear()  # the items are drawn by Rich, not mounted
+        return iter(())
+
+    def _lines_at(self, width: int) -> list[list[Segment]]:
+        source = self.source or ""
+        if self._drawn != (source, width):
+            lines = rich_lines(self, RichMarkdown(source), width) if width > 0 else []
+            while lines and not Segment.get_line_length(lines[0]):
+                lines.pop(0)
+            self._lines, self._drawn = lines, (source, width)
+        return self._lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines_at(width))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        lines = self._lines_at(width)
+        return Strip(lines[y]) if y < len(lines) else Strip.blank(width)
+
+    def notify_style_update(self) -> None:
+        self._drawn = None  # colours are baked into the lines
+        super().notify_style_update()
+
+    async def _update_from_block(self, block: MarkdownBlock) -> None:
+        if not isinstance(block, RichList):
+            await super()._update_from_block(block)  # remove this one, mount that one
             return
-        self._copy_context(block)
-        symbols = bullet_symbols(block, items)
-        for row, item, symbol in zip(rows, items, symbols):
-            bullet, blocks = row.children
-            bullet.symbol = symbol  # a reactive: unchanged symbols cost nothing
-            shown = list(blocks.children)
-            for old, new in zip(shown, item._blocks):
-                await old._update_from_block(new)
-            if len(item._blocks) > len(shown):
-                await blocks.mount_all(item._blocks[len(shown) :])
-        new_rows = []
-        for item, symbol in zip(items[len(rows) :], symbols[len(rows) :]):
-            bullet = MarkdownBullet()
-            bullet.symbol = symbol
-            new_rows.append(Horizontal(bullet, Vertical(*item._blocks)))
-        if new_rows:
-            await self.mount_all(new_rows)
-
-    @staticmethod
-    def _grows_into(row: Horizontal, item: MarkdownListItem) -> bool:
-        """Whether the row shown for an item can take ``item`` in place."""
-        children = list(row.children)
-        if len(children) != 2 or not isinstance(children[0], MarkdownBullet):
-            return False
-        shown = list(children[1].children)
-        return len(shown) <= len(item._blocks) and all(
-            isinstance(block, TextBlock) for block in (*shown, *item._blocks)
-        )
-
-
-class GrowingBulletList(GrowingList, MarkdownBulletList):
-    """A bullet list that grows in place."""
-
-
-class GrowingOrderedList(GrowingList, MarkdownOrderedList):
-    """An ordered list that grows in place."""
+        self._copy_context(block)  # the source range is already the new block's (Markdown.append)
+        self.refresh(layout=True)
 
 
 class LiveMarkdown(Markdown):
@@ -198,7 +191,8 @@ class LiveMarkdown(Markdown):
     :class:`TextBlock` s, and which always ends with one mounted."""
 
     BLOCKS = {**Markdown.BLOCKS, **{tag: TextBlock for tag in (*HEADINGS, "paragraph_open")},
-              "bullet_list_open": GrowingBulletList, "ordered_list_open": GrowingOrderedList}
+              "bullet_list_open": RichList.or_textual(MarkdownBulletList),
+              "ordered_list_open": RichList.or_textual(MarkdownOrderedList)}
 
     def update(self, markdown: str) -> AwaitComplete:
         updated = super().update(markdown)
