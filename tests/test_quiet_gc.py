@@ -7,8 +7,8 @@ import gc
 from console.core.completion import Sampling
 from console.tui import quiet_gc
 from console.tui.quiet_gc import NEVER, QuietCollector
+from tests.pilot_helpers import wait_for
 from tests.test_chat_screen import answered, chat_app, models_loaded, pane_markdown, send
-from tests.test_app_shell import wait_for
 
 
 def test_install_freezes_and_uninstall_gives_everything_back():
