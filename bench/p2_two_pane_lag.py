@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import contextlib
 import sys
 import tempfile
 import time
@@ -90,11 +91,8 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
         for _ in range(rounds):
             arrivals.clear()
             renders.clear()
-            if stalls is None:
+            with stalls or contextlib.nullcontext():
                 await ask_both(pilot, "stream fast")
-            else:
-                with stalls:
-                    await ask_both(pilot, "stream fast")
             await pilot.pause(0.5)
             for pane_id, model in (("A", "fast-a"), ("B", "fast-b")):
                 answer = screen.session.exchanges[-1].answers[pane_id].completion
