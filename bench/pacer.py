@@ -6,6 +6,7 @@ rate and TTFT through a real tritonserver.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -16,14 +17,18 @@ PACER = Path(__file__).resolve().parent / "models" / "pacer"
 
 def make_repository(dest: Path, models: dict[str, dict[str, object]]) -> Path:
     """Write ``dest/<name>/`` for each model; its dict overrides config.pbtxt parameters
-    (tokens_per_second, ttft_ms, max_tokens). Returns ``dest``."""
+    (tokens_per_second, ttft_ms, max_tokens, length_jitter) and ``instances`` sets the
+    instance count (stub processes). Returns ``dest``."""
     dest = Path(dest)
     for name, params in models.items():
         target = dest / name
         shutil.copytree(PACER, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
         config = (target / "config.pbtxt").read_text(encoding="utf-8")
         for key, value in params.items():
-            config = set_parameter(config, key, str(value))
+            if key == "instances":
+                config = re.sub(r"count: \d+", f"count: {int(value)}", config, count=1)
+            else:
+                config = set_parameter(config, key, str(value))
         (target / "config.pbtxt").write_text(config, encoding="utf-8")
     return dest
 

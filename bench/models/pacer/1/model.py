@@ -3,10 +3,17 @@
 The ground truth for triton-console's timings (see config.pbtxt for the schedule). Every request
 runs in its own thread, so concurrent requests pace independently; each checks for cancellation
 before every send and stops with finish_reason "cancelled" when the client went away.
+
+A send starts on time: the thread wakes ``LEAD_S`` before a token is due, checks for
+cancellation (a round trip to tritonserver) and builds the response, then sleeps out the rest,
+so neither adds to the schedule. ``length_jitter`` J ends each request after a seeded draw of
+max_tokens - 0..J tokens (finish_reason "stop" when shortened, as an end-of-sequence would), so
+that closed-loop streams do not march in lockstep and arrive in bursts (docs/benchmarks.md, P3).
 """
 
 import json
 import os
+import random
 import site
 import sys
 import threading
@@ -23,12 +30,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pacer_text import token  # noqa: E402 - the fixed text, next to this file
 
 
+LEAD_S = 0.002  # wake this early: the cancel check and the response are ready when a token is due
+
+
 def _bytes(name, value):
     return pb_utils.Tensor(name, np.array([value.encode("utf-8")], dtype=np.object_))
 
 
 def _uint(name, value):
     return pb_utils.Tensor(name, np.array([value], dtype=np.uint32))
+
+
+def _sleep_until(moment):
+    delay = moment - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
 
 
 class TritonPythonModel:
@@ -38,6 +54,8 @@ class TritonPythonModel:
         self.rate = float(params.get("tokens_per_second", "200"))
         self.ttft_ms = float(params.get("ttft_ms", "50"))
         self.max_tokens = int(params.get("max_tokens", "64"))
+        self.length_jitter = int(params.get("length_jitter", "0"))
+        self.lengths = random.Random(args.get("model_instance_name", "pacer"))  # str seed: same draws every start
         self.threads = set()
         self.lock = threading.Lock()
 
@@ -71,8 +89,11 @@ class TritonPythonModel:
         streaming = bool(stream.as_numpy().reshape(-1)[0]) if stream is not None else False
         prompt = pb_utils.get_input_tensor_by_name(request, "text_input").as_numpy().reshape(-1)[0]
         prompt = prompt.decode("utf-8", "replace") if isinstance(prompt, bytes) else str(prompt)
+        n = int(sampling.get("max_tokens", self.max_tokens))
+        shorter = self.lengths.randint(0, min(self.length_jitter, n - 1)) if self.length_jitter and n > 1 else 0
         return {
-            "n": int(sampling.get("max_tokens", self.max_tokens)),
+            "n": n - shorter,
+            "end": "stop" if shorter else "length",
             "rate": float(sampling.get("pacer_tokens_per_second", self.rate)),
             "ttft": float(sampling.get("pacer_ttft_ms", self.ttft_ms)) / 1000.0,
             "fail_after": sampling.get("pacer_fail_after"),
@@ -93,9 +114,7 @@ class TritonPythonModel:
         first_response = True
         while sent < n:
             due = arrived + plan["ttft"] + sent / plan["rate"]
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+            _sleep_until(due - LEAD_S)
             if sender.is_cancelled():
                 print(f"pacer: request cancelled after {sent} of {n} tokens", flush=True)  # tests read the server log
                 self._final(sender, "", 0, "cancelled", plan, first_response)
@@ -106,7 +125,7 @@ class TritonPythonModel:
                     flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
                 return
             # Every token whose time has come goes out now (merged when the sender fell behind).
-            now = time.monotonic()
+            now = max(time.monotonic(), due)
             count = 1
             while sent + count < n and arrived + plan["ttft"] + (sent + count) / plan["rate"] <= now:
                 count += 1
@@ -114,16 +133,19 @@ class TritonPythonModel:
             sent += count
             if not plan["stream"]:
                 pending.append(text)
+                _sleep_until(due)
                 continue
-            if sent >= n:
-                self._final(sender, text, count, "length", plan, first_response)
-                return
+            final = sent >= n
             outputs = [_bytes("text_output", text), _uint("num_output_tokens", count)]
+            if final:
+                outputs.append(_bytes("finish_reason", plan["end"]))
             if first_response:
                 outputs.append(_uint("num_input_tokens", plan["input_tokens"]))
                 first_response = False
-            sender.send(pb_utils.InferenceResponse(outputs))
-        self._final(sender, "".join(pending), n, "length", plan, True)
+            _sleep_until(due)
+            sender.send(pb_utils.InferenceResponse(outputs), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL if final else 0)
+        if not plan["stream"]:
+            self._final(sender, "".join(pending), n, plan["end"], plan, True)
 
     def _final(self, sender, text, count, reason, plan, with_input_tokens):
         outputs = [_bytes("text_output", text), _uint("num_output_tokens", count), _bytes("finish_reason", reason)]
