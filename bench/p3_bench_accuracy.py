@@ -1,11 +1,20 @@
 """P3: does `triton-console bench` report the pacer's configured TTFT and ITL (within 2%)?
 
 Runs the real `bench` command (in-process, --json) against a pacer entry with a known TTFT and
-token rate over the default sweep, then compares the reported p50 TTFT and p50 ITL with the
-truth. A second entry with TTFT 0 and a very high rate measures the floor: what Triton, gRPC
-and the Python stub add to every request on this machine, which no client can subtract.
+token rate, one level at a time (1, 4, 16, 64 streams, max(16, 8 x C) requests each), then
+compares the reported p50 TTFT and p50 ITL with the truth. A second entry with TTFT 0 and a
+very high rate measures the floor: what Triton, gRPC and the Python stub add to every request
+on this machine, which no client can subtract.
 
     .venv/bin/python bench/p3_bench_accuracy.py [--ttft-ms 100] [--rate 50] [--tokens 32]
+        [--length-jitter 16] [--instances 1] [--rounds 8]
+
+The truth requests end after 32 - 0..16 tokens (the pacer's seeded ``length_jitter``), as
+answers of different lengths do. With equal lengths (``--length-jitter 0``) every closed-loop
+stream ends and sends its next request at the same moment, so the requests reach the pacer's
+stub in bursts of C and queue there, a cost real traffic does not have (docs/benchmarks.md).
+``--rounds 0`` runs the whole sweep as one `bench` call with bench's own request counts;
+``--instances`` runs that many pacer stubs (processes).
 """
 
 from __future__ import annotations
@@ -29,29 +38,40 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="tokens/s (ITL truth = 1/rate)")
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--concurrency", default="1,4,16,64")
+    parser.add_argument("--length-jitter", type=int, default=16, help="truth requests end after tokens - 0..J (0: lockstep)")
+    parser.add_argument("--instances", type=int, default=1, help="pacer stub processes per entry")
+    parser.add_argument("--rounds", type=int, default=8,
+                        help="run each level alone with max(16, R x C) requests (0: one sweep, bench's max(16, 2 x C))")
     args = parser.parse_args()
     from console import cli
 
     models = {
-        "truth": {"ttft_ms": args.ttft_ms, "tokens_per_second": args.rate, "max_tokens": args.tokens},
-        "floor": {"ttft_ms": 0, "tokens_per_second": 100000, "max_tokens": 2},
+        "truth": {"ttft_ms": args.ttft_ms, "tokens_per_second": args.rate, "max_tokens": args.tokens,
+                  "length_jitter": args.length_jitter, "instances": args.instances},
+        "floor": {"ttft_ms": 0, "tokens_per_second": 100000, "max_tokens": 2, "instances": args.instances},
     }
+    sweeps = ([[level] for level in args.concurrency.split(",")] if args.rounds else [args.concurrency.split(",")])
+    levels, codes, commands = [], [], []
     with tempfile.TemporaryDirectory() as tmp, serve(models, Path(tmp)) as server:
-        out = io.StringIO()
-        command = ["bench", "-m", "truth", "-m", "floor", "--concurrency", args.concurrency,
-                   "--url", server.grpc_url, "--json", "--output", str(Path(tmp) / "bench.json")]
-        with contextlib.redirect_stdout(out):
-            code = cli.main(command)
-        report = json.loads(out.getvalue())
+        for sweep in sweeps:
+            requests = ["--requests", str(max(16, args.rounds * int(sweep[0])))] if args.rounds else []
+            command = ["bench", "-m", "truth", "-m", "floor", "--concurrency", ",".join(sweep), *requests,
+                       "--url", server.grpc_url, "--json", "--output", str(Path(tmp) / "bench.json")]
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                codes.append(cli.main(command))
+            levels += json.loads(out.getvalue())["levels"]
+            commands.append(" ".join("URL" if i and command[i - 1] == "--url" else arg for i, arg in enumerate(command[:-2])))
     truth_itl = 1000.0 / args.rate
     print(f"machine: {machine()}")
-    shown = [("URL" if i and command[i - 1] == "--url" else arg) for i, arg in enumerate(command[:-2])]
-    print(f"command: triton-console {' '.join(shown)}   (exit {code})")
-    print(f"truth: TTFT {args.ttft_ms:.1f} ms, ITL {truth_itl:.2f} ms, {args.tokens} tokens")
+    for command, code in zip(commands, codes):
+        print(f"command: triton-console {command}   (exit {code})")
+    print(f"truth: TTFT {args.ttft_ms:.1f} ms, ITL {truth_itl:.2f} ms, {args.tokens} tokens "
+          f"(length jitter {args.length_jitter}), {args.instances} pacer instance(s) per entry")
     print(f"{'conc':>5}{'TTFT p50':>10}{'err %':>8}{'ITL p50':>10}{'err %':>8}{'floor TTFT p50':>16}{'req':>6}{'fail':>6}")
     worst = 0.0
-    floors = {lv["concurrency"]: lv["ttft_ms"]["p50"] for lv in report["levels"] if lv["model"] == "floor"}
-    for lv in (lv for lv in report["levels"] if lv["model"] == "truth"):
+    floors = {lv["concurrency"]: lv["ttft_ms"]["p50"] for lv in levels if lv["model"] == "floor"}
+    for lv in (lv for lv in levels if lv["model"] == "truth"):
         ttft, itl = lv["ttft_ms"]["p50"], lv["itl_ms"]["p50"]
         e_ttft = 100 * (ttft - args.ttft_ms) / args.ttft_ms
         e_itl = 100 * (itl - truth_itl) / truth_itl
