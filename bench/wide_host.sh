@@ -8,7 +8,7 @@
 #   bash bench/wide_host.sh run [N]    there, call 2 (carry .whl/ui2): a venv from the wheels, then
 #                                      N rounds (default 2) of P1, P2, P3 pinned and unpinned, and the
 #                                      Python backend's response ceiling (bench/response_ceiling.py)
-#                                      pinned and unpinned once; logs in $OUT (8 files, about 7 minutes)
+#                                      pinned and unpinned once; logs in $OUT (8 files, about 8 minutes)
 #   BASE=<commit> bash bench/wide_host.sh base    here: that commit's console/ and bench/ in .base/
 #   bash bench/wide_host.sh ab [N]     there, call 2 instead of run (carry .whl/ui2 and .base): N rounds
 #                                      (default 2) of P1 and P2 (AB="p1 p2") for .base and this tree,
