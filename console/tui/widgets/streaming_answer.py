@@ -10,9 +10,10 @@ the last are cut off at a top-level block boundary (markdown-it's own, so a list
 block is never split) and frozen: added to a
 :class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown`, which renders each frozen chunk
 once (``rich.markdown.Markdown``) and never touches it again. Writes go into a buffer that a
-separate task drains at most once a frame, so the stream reader never waits on rendering, except
-for an answer's first text, which goes straight into the tail's waiting block (time to first
-token on screen, P1).
+separate task drains whenever it gets the loop, so the stream reader never waits on rendering:
+text that arrives while a frame or the other pane's drain runs goes out in one append. An
+answer's first text goes straight into the tail's waiting block (time to first token on
+screen, P1).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from textual.widgets.markdown import MarkdownStream
 from console.tui.widgets.frozen_markdown import FrozenMarkdown
 from console.tui.widgets.live_markdown import LiveMarkdown
 
-FRAME_S = 1 / 60
 LIVE_BLOCKS = 1  # top-level blocks left in the live Markdown tail after each frame
 _PARSER = MarkdownIt("gfm-like")  # Textual's own preset; building one costs ~0.25 ms, parsing "# Hi" 17 µs
 
@@ -126,11 +126,13 @@ class StreamingAnswer(Vertical):
 
 
 class AnswerStream:
-    """Feeds a :class:`StreamingAnswer`: ``write`` only buffers; a task drains once a frame.
+    """Feeds a :class:`StreamingAnswer`: ``write`` only buffers; a task drains the buffer.
 
-    Each frame, blocks that are complete go straight to the frozen part (they never become
+    Each drain sends blocks that are complete straight to the frozen part (they never become
     Markdown widgets); only the last, still growing block goes through the tail's
-    ``MarkdownStream``.
+    ``MarkdownStream``. The drain does not wait for a frame between appends (it did, 1/60 s:
+    that wait was most of the median lag in P2, docs/benchmarks.md); under load the buffer
+    batches by itself, since text piles up while the loop is busy elsewhere.
     """
 
     def __init__(self, answer: StreamingAnswer) -> None:
@@ -150,8 +152,8 @@ class AnswerStream:
         if not text:
             return
         if not self._tail and not self._pending and not self.answer.frozen.chunks:
-            # The first text goes straight into the live tail: nobody waits a frame (or two
-            # task hops) for the first token. Later text is batched by the drain task.
+            # The first text goes straight into the live tail: nobody waits two task hops for
+            # the first token. Later text is batched by the drain task.
             self._tail = text
             await asyncio.shield(self.answer.live.append(text))  # a stop mid-append keeps the text
             return
@@ -179,7 +181,7 @@ class AnswerStream:
             await self._wake.wait()
             self._wake.clear()
             await self._flush()
-            await asyncio.sleep(FRAME_S)  # what arrives meanwhile goes out in one append
+            await asyncio.sleep(0)  # let what is waiting run (a frame, the other pane) before the next flush
 
     async def stop(self) -> None:
         """Show everything written so far, then stop (safe to call from a cancelled task)."""
