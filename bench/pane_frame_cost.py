@@ -1,0 +1,159 @@
+"""What a frame costs with two panes streaming: the chat's answer widgets against one line-API
+widget per pane (Textual's ``Log``), headless, no server.
+
+The pacer's text goes into both panes at ``--rate`` tokens/s each, on an absolute schedule, for
+``--tokens`` tokens, and the screen's loop is timed (bench/loop_stalls.py).
+- "answer": each pane is a scroll view anchored to the bottom, holding a ``StreamingAnswer``
+  fed through its ``AnswerStream``: the chat pane's structure.
+- "log": each pane is one ``Log``, a ScrollView that draws only its visible lines, from its own
+  cache. It shows plain text, not Markdown.
+The gap between the two bounds what drawing each pane as one line-API widget could save (P2,
+docs/benchmarks.md): it leaves out the Markdown rendering such a widget would still do.
+
+    .venv/bin/python bench/pane_frame_cost.py [--tokens 3000] [--rate 2500] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.loop_stalls import LoopStalls  # noqa: E402
+from bench.pacer import expected_text, machine  # noqa: E402
+
+
+
+class FrameTimes:
+    """Times each frame: the screen's update (``Screen._on_timer_update``, textual is pinned)."""
+
+    def __init__(self) -> None:
+        from textual.screen import Screen
+
+        self.seconds: list[float] = []
+        self._screen, self._original = Screen, Screen._on_timer_update
+
+    def __enter__(self) -> FrameTimes:
+        original, seconds = self._original, self.seconds
+
+        def timed(screen) -> None:  # noqa: ANN001
+            start = time.perf_counter()
+            try:
+                original(screen)
+            finally:
+                seconds.append(time.perf_counter() - start)
+
+        self._screen._on_timer_update = timed  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._screen._on_timer_update = self._original  # type: ignore[method-assign]
+
+
+def host_app(kind: str):  # noqa: ANN201 - a Textual App
+    from textual.app import App
+    from textual.containers import Horizontal, VerticalScroll
+    from textual.widgets import Log
+
+    from console.tui.widgets.streaming_answer import StreamingAnswer
+
+    class Panes(App):
+        CSS = "Horizontal { height: 1fr; } .pane { width: 1fr; height: 1fr; scrollbar-gutter: stable; }"
+
+        def compose(self):  # noqa: ANN202
+            with Horizontal():
+                for name in "AB":
+                    if kind == "log":
+                        yield Log(id=f"pane-{name}", classes="pane")
+                    else:
+                        with VerticalScroll(id=f"pane-{name}", classes="pane"):
+                            yield StreamingAnswer()
+
+    return Panes()
+
+
+async def feed(write, words: list[str], rate: float) -> None:  # noqa: ANN001 - an async or plain writer
+    """Write ``words`` on an absolute schedule at ``rate`` per second; late words go out together."""
+    start, sent = time.monotonic(), 0
+    while sent < len(words):
+        due = min(len(words), int((time.monotonic() - start) * rate) + 1)
+        if due > sent:
+            result = write("".join(words[sent:due]))
+            if asyncio.iscoroutine(result):
+                await result
+            sent = due
+        await asyncio.sleep(0.002)
+
+
+async def measure(kind: str, tokens: int, rate: float) -> dict:
+    words = re.findall(r"\S+\s*", expected_text(tokens))
+    app = host_app(kind)
+    frame_times = FrameTimes()  # before the app starts: the screen's timer keeps the method it mounts with
+    with frame_times:
+        return await run_app(app, kind, words, rate, frame_times)
+
+
+async def run_app(app, kind: str, words: list[str], rate: float, frame_times: FrameTimes) -> dict:  # noqa: ANN001
+    from textual.widgets import Log
+
+    from console.tui.widgets.streaming_answer import StreamingAnswer, warm_up
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        panes = [app.query_one(f"#pane-{name}") for name in "AB"]
+        if kind == "log":
+            writers = [pane.write for pane in panes if isinstance(pane, Log)]
+        else:
+            await warm_up(panes[0])
+            for pane in panes:
+                pane.anchor()
+            streams = [pane.query_one(StreamingAnswer).get_stream() for pane in panes]
+            writers = [stream.write for stream in streams]
+        await pilot.pause(0.2)
+        gc.collect()
+        gc.freeze()
+        frame_times.seconds.clear()
+        with LoopStalls() as stalls:
+            await asyncio.gather(*(feed(write, words, rate) for write in writers))
+            if kind != "log":
+                await asyncio.gather(*(stream.stop() for stream in streams))
+            await asyncio.sleep(0.3)
+        frames = sorted(frame_times.seconds)
+        gc.unfreeze()
+    span = stalls.records[-1][0] + stalls.records[-1][1] - stalls.records[0][0]
+    return {
+        "frames": len(frames),
+        "fps": len(frames) / span,
+        "frame_p50_ms": frames[len(frames) // 2] * 1000,
+        "frame_p99_ms": frames[min(len(frames) - 1, int(len(frames) * 0.99))] * 1000,
+        "frame_max_ms": frames[-1] * 1000,
+        "busy": sum(seconds for _start, seconds, _name in stalls.records) / span,
+        "frames_s": sum(frames),
+        "span_s": span,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=3000)
+    parser.add_argument("--rate", type=float, default=2500)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(f"two panes x {args.rate:.0f} tok/s x {args.tokens} tokens, headless 160x48, no server")
+    for round_ in range(1, args.rounds + 1):
+        for kind in ("answer", "log"):
+            r = asyncio.run(measure(kind, args.tokens, args.rate))
+            print(f"round {round_} {kind:>6}: {r['frames']} frames ({r['fps']:.0f}/s), frame p50 {r['frame_p50_ms']:.1f} ms,"
+                  f" p99 {r['frame_p99_ms']:.1f} ms, max {r['frame_max_ms']:.1f} ms; frames {r['frames_s']:.2f} s"
+                  f" of {r['span_s']:.2f} s, loop busy {100 * r['busy']:.0f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
