@@ -41,6 +41,16 @@ def _uint(name, value):
     return pb_utils.Tensor(name, np.array([value], dtype=np.uint32))
 
 
+def _response(text, count, reason=None, input_tokens=None):
+    """A response with ``count`` tokens of ``text``; ``reason`` on the last, ``input_tokens`` on the first."""
+    outputs = [_bytes("text_output", text), _uint("num_output_tokens", count)]
+    if reason is not None:
+        outputs.append(_bytes("finish_reason", reason))
+    if input_tokens is not None:
+        outputs.append(_uint("num_input_tokens", input_tokens))
+    return pb_utils.InferenceResponse(outputs)
+
+
 def _sleep_until(moment):
     delay = moment - time.monotonic()
     if delay > 0:
@@ -136,22 +146,16 @@ class TritonPythonModel:
                 _sleep_until(due)
                 continue
             final = sent >= n
-            outputs = [_bytes("text_output", text), _uint("num_output_tokens", count)]
-            if final:
-                outputs.append(_bytes("finish_reason", plan["end"]))
-            if first_response:
-                outputs.append(_uint("num_input_tokens", plan["input_tokens"]))
-                first_response = False
+            response = _response(text, count, plan["end"] if final else None, plan["input_tokens"] if first_response else None)
+            first_response = False
             _sleep_until(due)
-            sender.send(pb_utils.InferenceResponse(outputs), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL if final else 0)
+            sender.send(response, flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL if final else 0)
         if not plan["stream"]:
             self._final(sender, "".join(pending), n, plan["end"], plan, True)
 
     def _final(self, sender, text, count, reason, plan, with_input_tokens):
-        outputs = [_bytes("text_output", text), _uint("num_output_tokens", count), _bytes("finish_reason", reason)]
-        if with_input_tokens:
-            outputs.append(_uint("num_input_tokens", plan["input_tokens"]))
-        sender.send(pb_utils.InferenceResponse(outputs), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+        response = _response(text, count, reason, plan["input_tokens"] if with_input_tokens else None)
+        sender.send(response, flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
 
     def finalize(self):
         with self.lock:
