@@ -46,17 +46,26 @@ class LoopStalls:
     def __exit__(self, *exc: object) -> None:
         asyncio.events.Handle._run = self._original  # type: ignore[method-assign]
 
+    @property
+    def span(self) -> float:
+        """Seconds from the first recorded callback's start to the last one's end."""
+        return self.records[-1][0] + self.records[-1][1] - self.records[0][0]
+
+    @property
+    def busy(self) -> float:
+        """Seconds spent in recorded callbacks."""
+        return sum(seconds for _start, seconds, _name in self.records)
+
     def report(self, top: int = 10) -> list[str]:
         """Lines: busy time, the kinds of callback that took the most, the longest single ones
         (with their start, in ms after the first record)."""
         if not self.records:
             return ["no callbacks recorded"]
         first = self.records[0][0]
-        span = self.records[-1][0] + self.records[-1][1] - first
         kinds: dict[str, list[float]] = defaultdict(list)
         for _start, seconds, name in self.records:
             kinds[name].append(seconds)
-        lines = [f"loop busy {sum(r[1] for r in self.records):.2f} s of {span:.2f} s, {len(self.records)} callbacks"]
+        lines = [f"loop busy {self.busy:.2f} s of {self.span:.2f} s, {len(self.records)} callbacks"]
         for name, times in sorted(kinds.items(), key=lambda kv: -sum(kv[1]))[:top]:
             lines.append(f"  {sum(times) * 1000:8.1f} ms in {len(times):5d} calls, longest {max(times) * 1000:6.1f} ms: {name}")
         longest = sorted(self.records, key=lambda r: -r[1])[:top]

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.loop_stalls import LoopStalls  # noqa: E402
 from bench.pacer import expected_text, machine  # noqa: E402
+from console.core.latency import percentile  # noqa: E402
 
 
 
@@ -123,18 +124,17 @@ async def run_app(app, kind: str, words: list[str], rate: float, frame_times: Fr
             if kind != "log":
                 await asyncio.gather(*(stream.stop() for stream in streams))
             await asyncio.sleep(0.3)
-        frames = sorted(frame_times.seconds)
+        frames = sorted(frame_times.seconds)  # the longest last
         gc.unfreeze()
-    span = stalls.records[-1][0] + stalls.records[-1][1] - stalls.records[0][0]
     return {
         "frames": len(frames),
-        "fps": len(frames) / span,
-        "frame_p50_ms": frames[len(frames) // 2] * 1000,
-        "frame_p99_ms": frames[min(len(frames) - 1, int(len(frames) * 0.99))] * 1000,
+        "fps": len(frames) / stalls.span,
+        "frame_p50_ms": percentile(frames, 50) * 1000,
+        "frame_p99_ms": percentile(frames, 99) * 1000,
         "frame_max_ms": frames[-1] * 1000,
-        "busy": sum(seconds for _start, seconds, _name in stalls.records) / span,
+        "busy": stalls.busy / stalls.span,
         "frames_s": sum(frames),
-        "span_s": span,
+        "span_s": stalls.span,
     }
 
 
