@@ -29,16 +29,26 @@ pytestmark = [pytest.mark.triton]
 
 
 def start_cli(*args: str, env_home: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``triton-console local`` in a child process that Ctrl-C (SIGINT) reaches, as in a terminal.
+
+    A suite started in the background (``cmd &`` in a script) runs with SIGINT ignored, and an
+    ignored signal stays ignored in children: the CLI would never see the test's Ctrl-C. A
+    handled one is reset to the default in a child, so the handler is set while starting it.
+    """
     env = dict(os.environ, XDG_CACHE_HOME=str(env_home / "cache"), XDG_DATA_HOME=str(env_home / "data"), PYTHONUNBUFFERED="1")
     env.update(extra_env or {})
-    return subprocess.Popen(
-        [sys.executable, "-m", "console", "local", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "console", "local", *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def read_until(proc: subprocess.Popen, marker: str, timeout: float) -> str:
