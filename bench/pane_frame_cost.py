@@ -3,7 +3,7 @@ widget per pane (Textual's ``Log``), headless, no server.
 
 The pacer's text goes into both panes at ``--rate`` tokens/s each, on an absolute schedule, for
 ``--tokens`` tokens, and the screen's loop is timed (bench/loop_stalls.py).
-- "answer": each pane is a scroll view anchored to the bottom, holding a ``StreamingAnswer``
+- "answer": each pane is the chat's ``ConversationLog`` anchored to the bottom, holding a ``StreamingAnswer``
   fed through its ``AnswerStream``: the chat pane's structure.
 - "log": each pane is one ``Log``, a ScrollView that draws only its visible lines, from its own
   cache. It shows plain text, not Markdown.
@@ -59,9 +59,10 @@ class FrameTimes:
 
 def host_app(kind: str):  # noqa: ANN201 - a Textual App
     from textual.app import App
-    from textual.containers import Horizontal, VerticalScroll
+    from textual.containers import Horizontal
     from textual.widgets import Log
 
+    from console.tui.widgets.conversation_log import ConversationLog
     from console.tui.widgets.streaming_answer import StreamingAnswer
 
     class Panes(App):
@@ -73,7 +74,7 @@ def host_app(kind: str):  # noqa: ANN201 - a Textual App
                     if kind == "log":
                         yield Log(id=f"pane-{name}", classes="pane")
                     else:
-                        with VerticalScroll(id=f"pane-{name}", classes="pane"):
+                        with ConversationLog(id=f"pane-{name}", classes="pane"):
                             yield StreamingAnswer()
 
     return Panes()

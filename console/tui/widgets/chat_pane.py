@@ -15,11 +15,12 @@ reader reads (P1, docs/benchmarks.md).
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Label, Markdown, Select, Static
 
 from console.core.chat import Answer, LiveStats
+from console.tui.widgets.conversation_log import ConversationLog
 from console.tui.widgets.streaming_answer import AnswerStream, StreamingAnswer
 
 
@@ -40,15 +41,15 @@ class ChatPane(Vertical, can_focus=False):
             yield Label(f" {self.pane_id} ", classes="pane-label")
             yield Select([], id=f"model-{self.pane_id}", prompt="model", classes="pane-model")
         yield Static("—", id=f"stats-{self.pane_id}", classes="pane-stats")
-        yield VerticalScroll(id=f"log-{self.pane_id}", classes="pane-log", can_focus=True)
+        yield ConversationLog(id=f"log-{self.pane_id}", classes="pane-log", can_focus=True)
 
     async def on_mount(self) -> None:
         self.log_view.anchor()
         await self.prepare_spare()
 
     @property
-    def log_view(self) -> VerticalScroll:
-        return self.query_one(f"#log-{self.pane_id}", VerticalScroll)
+    def log_view(self) -> ConversationLog:
+        return self.query_one(f"#log-{self.pane_id}", ConversationLog)
 
     @property
     def model_select(self) -> Select:

@@ -87,7 +87,13 @@ async def warm_up(host: Widget) -> None:
 
 
 class StreamingAnswer(Vertical):
-    """One answer: frozen finished blocks above a live ``Markdown`` tail."""
+    """One answer: frozen finished blocks above a live ``Markdown`` tail.
+
+    ``BLANK``: it is only background under its two children, and it grows every frame while
+    streaming; without it Textual draws all its visible lines again each time (conversation_log.py).
+    """
+
+    BLANK = True
 
     DEFAULT_CSS = """
     StreamingAnswer { height: auto; }
