@@ -12,8 +12,8 @@
 #   BASE=<commit> bash bench/wide_host.sh base    here: that commit's console/ and bench/ in .base/
 #   bash bench/wide_host.sh ab [N]     there, call 2 instead of run (carry .whl/ui2 and .base): N rounds
 #                                      (default 2) of P1 and P2 (AB="p1 p2") for .base and this tree,
-#                                      alternating, pinned and unpinned (P2_TOKENS, P2_ARGS: P2's --tokens
-#                                      and more flags, e.g. P2_ARGS=--stalls)
+#                                      alternating, pinned and unpinned (AB_CPUS="0,1 all"; P2_TOKENS,
+#                                      P2_ARGS: P2's --tokens and more flags, e.g. P2_ARGS=--stalls)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 STAGE=/tmp/ui; VENV=/tmp/ui-venv; OUT=${OUT:-/tmp/wide-out}
@@ -64,23 +64,22 @@ venv() {
   { nproc; lscpu | grep -E "Model name|^CPU\(s\)"; uptime; $VENV/bin/python -VV; } > "$OUT/machine.txt" 2>&1
 }
 
-ab() {  # AB="p1 p2" (default) picks the scripts
-  local rounds=${1:-2} r
+ab() {  # AB="p1 p2" (default) picks the scripts, AB_CPUS="0,1 all" (default) the CPU sets
+  local rounds=${1:-2} r cpus tag
   venv
   echo "base: $(cat .base/COMMIT)" | tee -a "$OUT/machine.txt"
   for r in $(seq "$rounds"); do
-    case " ${AB:-p1 p2} " in *" p1 "*)
-      one 0,1 p1-base-pinned .base/bench/p1_ttft_overhead.py --runs 40
-      one 0,1 p1-pinned bench/p1_ttft_overhead.py --runs 40
-      one all p1-base-all .base/bench/p1_ttft_overhead.py --runs 40
-      one all p1-all bench/p1_ttft_overhead.py --runs 40;;
-    esac
-    case " ${AB:-p1 p2} " in *" p2 "*)
-      one 0,1 p2-base-pinned .base/bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
-      one 0,1 p2-pinned bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
-      one all p2-base-all .base/bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
-      one all p2-all bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-};;
-    esac
+    for cpus in ${AB_CPUS:-0,1 all}; do
+      tag=$([ "$cpus" = all ] && echo all || echo pinned)
+      case " ${AB:-p1 p2} " in *" p1 "*)
+        one "$cpus" p1-base-$tag .base/bench/p1_ttft_overhead.py --runs 40
+        one "$cpus" p1-$tag bench/p1_ttft_overhead.py --runs 40;;
+      esac
+      case " ${AB:-p1 p2} " in *" p2 "*)
+        one "$cpus" p2-base-$tag .base/bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
+        one "$cpus" p2-$tag bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-};;
+      esac
+    done
   done
 }
 
