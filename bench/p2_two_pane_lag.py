@@ -59,7 +59,7 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
     from console.core.latency import percentile
     from console.tui.widgets.streaming_answer import StreamingAnswer
 
-    arrivals: dict[str, list[tuple[float, int]]] = {}
+    arrivals: dict[str, list[tuple[float, int, float]]] = {}  # (read by the reader process, text so far, seen by the screen)
     renders: dict[str, list[tuple[float, int]]] = {}
     original_stream = stream_process.ProcessStreamClient.stream
     original_append = Markdown.append
@@ -69,7 +69,7 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
         async for event in original_stream(self, model, prompt, sampling, **kw):
             if isinstance(event, streaming.Delta):
                 total += len(event.text)
-                arrivals.setdefault(model, []).append((event.t, total))
+                arrivals.setdefault(model, []).append((event.t, total, time.monotonic()))
             yield event
 
     async def append(self, markdown):  # noqa: ANN001, ANN202
@@ -82,6 +82,7 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
     stream_process.ProcessStreamClient.stream = stream
     Markdown.append = append
     lags: list[float] = []
+    to_screen: list[float] = []  # reader process -> the screen's loop hands the delta to the pane's worker
     dropped = 0
     rate_seen: list[float] = []
     app = chat_app(url, ["fast-a", "fast-b"])
@@ -103,11 +104,12 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
                 done = renders[f"log-{pane_id}"]
                 times = [t for t, _ in done]
                 lengths = [n for _, n in done]
-                for t_arrival, length in arrivals[model]:
+                for t_arrival, length, t_seen in arrivals[model]:
                     # the first append (at or after arrival) whose document holds this much text
                     start = bisect.bisect_left(times, t_arrival)
                     covered = next((times[i] for i in range(start, len(times)) if lengths[i] >= length), None)
                     lags.append(float("inf") if covered is None else covered - t_arrival)
+                    to_screen.append(t_seen - t_arrival)
             await screen.action_new()
     stream_process.ProcessStreamClient.stream = original_stream
     Markdown.append = original_append
@@ -115,6 +117,8 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
         "lag_p50_ms": percentile(lags, 50) * 1000,
         "lag_p99_ms": percentile(lags, 99) * 1000,
         "lag_max_ms": max(lags) * 1000,
+        "to_screen_p50_ms": percentile(to_screen, 50) * 1000,
+        "to_screen_p99_ms": percentile(to_screen, 99) * 1000,
         "deltas": len(lags),
         "answers_with_drops": dropped,
         "answers": 2 * rounds,
@@ -139,6 +143,8 @@ def main() -> int:
     print(f"the same client with no UI reads {result['client_alone_tok_s']:.0f} tok/s per pane on this machine")
     print(f"lag of screen behind stream: p50 {result['lag_p50_ms']:.1f} ms, p99 {result['lag_p99_ms']:.1f} ms, "
           f"max {result['lag_max_ms']:.1f} ms over {result['deltas']} deltas")
+    print(f"  of which from the reader process to the pane's worker: p50 {result['to_screen_p50_ms']:.1f} ms, "
+          f"p99 {result['to_screen_p99_ms']:.1f} ms")
     print(f"answers with dropped or altered text: {result['answers_with_drops']} of {result['answers']}")
     if stalls is not None:
         print("\n".join(stalls.report()))

@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from console.tui.widgets.frozen_markdown import FrozenMarkdown
+from console.tui.widgets.frozen_markdown import FrozenMarkdown, SharedParserMarkdown
 from console.tui.widgets.streaming_answer import block_starts
 
 TEXT = (
@@ -87,3 +87,12 @@ async def test_a_new_theme_renders_the_frozen_text_again():
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await pilot.pause()
         assert shown(frozen) == shown(whole) != before
+
+
+def test_the_shared_parser_markdown_is_rich_markdown_with_its_defaults():
+    """Same attributes as rich's own ``Markdown`` (so the same rendering), tokens included."""
+    for text in (TEXT, "", "~~struck~~ and a | table |\n|---|\n| cell |\n", "<https://example.com> bare"):
+        ours, theirs = SharedParserMarkdown(text), RichMarkdown(text)
+        assert vars(ours) == vars(theirs)
+        assert bool(ours.parsed) == bool(text)
+    assert SharedParserMarkdown(TEXT).parsed is not SharedParserMarkdown(TEXT).parsed  # parsed per instance

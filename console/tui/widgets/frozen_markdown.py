@@ -14,11 +14,35 @@ long answer's lines are the objects that survive to be walked (console/tui/quiet
 
 from __future__ import annotations
 
+from markdown_it import MarkdownIt
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
+
+
+_RICH_PARSER = MarkdownIt().enable("strikethrough").enable("table")  # rich's Markdown's own settings
+
+
+class SharedParserMarkdown(RichMarkdown):
+    """Rich's ``Markdown`` with its defaults, parsed by one shared parser.
+
+    Rich builds a new ``MarkdownIt`` for every instance (0.5 ms on the 2-core VM, a third of
+    constructing one for a few blocks), and an answer makes one per frozen chunk and per redraw
+    of a live list. The attributes are rich's own ``__init__``'s (rich is pinned;
+    tests/test_frozen_markdown.py compares them).
+    """
+
+    def __init__(self, markup: str) -> None:  # rich's __init__ is not called: it builds the parser
+        self.markup = markup
+        self.parsed = _RICH_PARSER.parse(markup)
+        self.code_theme = "monokai"
+        self.justify = None
+        self.style = "none"
+        self.hyperlinks = True
+        self.inline_code_lexer = None
+        self.inline_code_theme = self.code_theme
 
 
 def _ends_with_rule(markdown: RichMarkdown) -> bool:
@@ -74,7 +98,7 @@ class FrozenMarkdown(Widget):
             return []
         chunk = self.chunks[index]
         follows_block = index > 0 and not self._ends_with_rule[index - 1]
-        markdown = RichMarkdown(f"x\n\n{chunk}" if follows_block else chunk)
+        markdown = SharedParserMarkdown(f"x\n\n{chunk}" if follows_block else chunk)
         del self._ends_with_rule[index:]
         self._ends_with_rule.append(_ends_with_rule(markdown))
         lines = rich_lines(self, markdown, width)

@@ -24,7 +24,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from markdown_it.token import Token
-from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from textual.await_complete import AwaitComplete
 from textual.color import Color
@@ -38,7 +37,7 @@ from textual.widgets._markdown import (  # the list classes are not exported; te
 )
 from textual.widgets.markdown import MarkdownBlock
 
-from console.tui.widgets.frozen_markdown import rich_lines
+from console.tui.widgets.frozen_markdown import SharedParserMarkdown, rich_lines
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Textual 8.2's rules for MarkdownHeader / MarkdownH1-H6 and `Markdown > MarkdownParagraph`.
@@ -160,7 +159,7 @@ class RichList(MarkdownBlock):
     def _lines_at(self, width: int) -> list[list[Segment]]:
         source = self.source or ""
         if self._drawn != (source, width):
-            lines = rich_lines(self, RichMarkdown(source), width) if width > 0 else []
+            lines = rich_lines(self, SharedParserMarkdown(source), width) if width > 0 else []
             while lines and not Segment.get_line_length(lines[0]):
                 lines.pop(0)
             self._lines, self._drawn = lines, (source, width)
