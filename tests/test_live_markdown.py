@@ -17,7 +17,7 @@ from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBulletList
 from textual.widgets.markdown import MarkdownBlock
 
-from console.tui.widgets.live_markdown import LiveMarkdown, RichList, TextBlock
+from console.tui.widgets.live_markdown import LiveBlock, LiveMarkdown
 
 TEXT = (  # every block but lists, which are drawn as they will be once frozen (LISTS below)
     "# A title\n\nA paragraph with **bold**, *em* and `code`\non two lines.\n\n"
@@ -52,7 +52,7 @@ def cuts(text: str, size: int = 7) -> list[str]:
 
 
 async def screenshot_of(widget: Markdown, feed: list[str], theme: str) -> tuple[str, list[str]]:
-    """The screen's SVG, and the kinds of the TextBlocks shown."""
+    """The screen's SVG, and the kinds of the LiveBlocks shown."""
     app = Host(widget)
     async with app.run_test(size=(70, 80)) as pilot:
         app.theme = theme
@@ -62,7 +62,7 @@ async def screenshot_of(widget: Markdown, feed: list[str], theme: str) -> tuple[
                 await stream.write(piece)
             await stream.stop()
         await pilot.pause()
-        kinds = [block.kind for block in widget.query(TextBlock)]
+        kinds = [block.kind for block in widget.query(LiveBlock)]
         return app.export_screenshot(), kinds
 
 
@@ -72,7 +72,7 @@ async def test_streamed_live_markdown_looks_like_textual_markdown_in_two_themes(
         live = LiveMarkdown("")
         shown, kinds = await screenshot_of(live, cuts(TEXT), theme)
         assert live.source == TEXT
-        assert {"h1", "h2", "h3", "h4", "h5", "h6", "p"} <= set(kinds)  # the blocks are TextBlocks
+        assert {"h1", "h2", "h3", "h4", "h5", "h6", "p"} <= set(kinds)  # the blocks are LiveBlocks
         assert shown == reference, f"LiveMarkdown differs from Markdown under {theme}"
 
 
@@ -112,7 +112,7 @@ async def test_a_streamed_list_looks_as_it_will_once_frozen():
         live = LiveMarkdown("")
         shown, _ = await screenshot_of(live, cuts(ONLY_LISTS, size), "textual-dark")
         assert live.source == ONLY_LISTS
-        assert all(isinstance(block, RichList) for block in live.query_children(MarkdownBlock) if block.display)
+        assert all(isinstance(block, LiveBlock) and block.kind == "list" for block in live.query_children(MarkdownBlock) if block.display)
         assert screen_rows(shown)[:-1] == frozen_rows[1:], f"a live list differs from its frozen look (fed {size} characters at a time)"
 
 
@@ -125,14 +125,14 @@ async def test_a_streamed_list_is_one_widget_drawn_again_in_place_unless_quoted(
         await live.append("m\n- sec")
         await live.append("ond\n- third")
         await pilot.pause()
-        assert isinstance(lst, RichList) and live.query_children(MarkdownBlock).first() is lst  # not mounted again
+        assert isinstance(lst, LiveBlock) and lst.kind == "list" and live.query_children(MarkdownBlock).first() is lst  # not mounted again
         assert not lst.children  # the items are drawn, not mounted
         lines = [lst.render_line(y).text for y in range(lst.size.height)]
         assert [line.strip() for line in lines if line.strip()] == ["• first item", "• second", "• third"]
         await live.restart()
         await live.append("> quoted\n>\n> - one\n> - two\n")  # a list inside a quote: Textual's widgets
         await pilot.pause()
-        assert not live.query(RichList) and len(live.query(MarkdownBulletList)) == 1
+        assert not [b for b in live.query(LiveBlock) if b.kind == "list"] and len(live.query(MarkdownBulletList)) == 1
 
 
 async def test_a_theme_change_restyles_live_headings():
@@ -141,7 +141,7 @@ async def test_a_theme_change_restyles_live_headings():
     async with app.run_test(size=(70, 40)) as pilot:
         await live.append("## A heading\n\nand text")
         await pilot.pause()
-        heading = live.query_one(TextBlock)
+        heading = live.query_one(LiveBlock)
         before = heading.styles.color
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await pilot.pause()
@@ -154,7 +154,7 @@ async def test_first_text_and_the_block_after_a_restart_update_the_mounted_block
     async with app.run_test(size=(70, 40)) as pilot:
         await pilot.pause()
         (placeholder,) = live.query_children(MarkdownBlock)
-        assert isinstance(placeholder, TextBlock) and placeholder.kind == "empty" and not placeholder.display
+        assert isinstance(placeholder, LiveBlock) and placeholder.kind == "empty" and not placeholder.display
 
         await live.append("## Hea")  # an answer's first text: no new widget
         assert list(live.query_children(MarkdownBlock)) == [placeholder]
@@ -171,12 +171,19 @@ async def test_first_text_and_the_block_after_a_restart_update_the_mounted_block
         assert live.source == "# Next"
 
         await live.restart()
-        await live.append("- a list\n- of two")  # not a paragraph or heading: Textual mounts it
-        (lst,) = live.query_children(MarkdownBlock)
-        assert not isinstance(lst, TextBlock)
-        await live.restart()  # a list is removed; an empty TextBlock waits for the next block
+        await live.append("- a list\n- of two")  # a list: the same widget again
+        assert list(live.query_children(MarkdownBlock)) == [blocks[1]] and blocks[1].kind == "list"
+        await live.append("\n\nthen a paragraph")  # a second block: mounted after it
+        assert [b.kind for b in live.query_children(MarkdownBlock)] == ["list", "p"]
+        await live.restart()  # the last widget stays, emptied, for the next block
+        assert list(live.query_children(MarkdownBlock))[0].kind == "empty"
+
+        await live.append("> a quote")  # not a paragraph, heading or list: Textual mounts its widget
+        (quote,) = live.query_children(MarkdownBlock)
+        assert not isinstance(quote, LiveBlock)
+        await live.restart()  # a quote is removed; an empty LiveBlock waits for the next block
         (waiting,) = live.query_children(MarkdownBlock)
-        assert isinstance(waiting, TextBlock) and waiting.kind == "empty"
+        assert isinstance(waiting, LiveBlock) and waiting.kind == "empty"
         await pilot.pause()
 
 

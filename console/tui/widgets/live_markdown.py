@@ -1,4 +1,4 @@
-"""The live tail of a streamed answer: Textual's ``Markdown``, minus a widget per paragraph.
+"""The live tail of a streamed answer: Textual's ``Markdown``, minus a widget per block.
 
 ``Markdown.append`` turns each new block into a new widget, and mounting one (CSS matching,
 compose, a message pump of its own) costs milliseconds: for an answer's first text that was
@@ -6,17 +6,16 @@ most of what the screen added to the time to first token (P1), and a fast stream
 per block (P2). Textual updates the last block in place when the next parse gives a block of
 the same kind, but a paragraph only ever becomes another paragraph.
 
-Here every paragraph and heading is one widget class, :class:`TextBlock`, which becomes any of
-them in place: it wears the look of Textual's ``MarkdownParagraph`` / ``MarkdownH1``-``H6`` as
-inline styles built from the same theme variables (a CSS class change would re-run the
-stylesheet on the widget, which costs about as much as a mount). And the tail always ends with
-one mounted (an empty, hidden one to start with), so the first text, and every heading or
-paragraph after a freeze (:meth:`LiveMarkdown.restart`), arrives without a mount.
-
-A list is the other block a stream spends long in: Textual mounts a row, a bullet and a
-paragraph widget per item, and mounts the whole list again on appends that change its shape.
-Here a top-level list is one widget drawn by Rich (:class:`RichList`), which is also how it
-looks once frozen. Code, tables and quotes still mount as Textual makes them.
+Here every paragraph, heading and top-level list is one widget class, :class:`LiveBlock`, which
+becomes any of them in place: it wears the look of Textual's ``MarkdownParagraph`` /
+``MarkdownH1``-``H6`` as inline styles built from the same theme variables (a CSS class change
+would re-run the stylesheet on the widget, which costs about as much as a mount), and draws a
+list with Rich, as it will look once frozen (Textual mounts a row, a bullet and a paragraph
+widget per item). And the tail always ends with one mounted (an empty, hidden one to start
+with), so the first text, and every paragraph, heading or list after a freeze
+(:meth:`LiveMarkdown.restart`), arrives without a mount: on the 2-core VM, mounting a list and
+then an empty block after each list's freeze was 15 % of the screen's loop at 2 × 2,500 tok/s.
+Code, tables and quotes still mount as Textual makes them.
 """
 
 from __future__ import annotations
@@ -40,9 +39,11 @@ from textual.widgets.markdown import MarkdownBlock
 from console.tui.widgets.frozen_markdown import SharedParserMarkdown, rich_lines
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-# Textual 8.2's rules for MarkdownHeader / MarkdownH1-H6 and `Markdown > MarkdownParagraph`.
+LISTS = ("bullet_list_open", "ordered_list_open")
+# Textual 8.2's rules for MarkdownHeader / MarkdownH1-H6 and `Markdown > MarkdownParagraph`; a
+# list's is Textual's `MarkdownList` bottom margin.
 MARGINS = {"h1": (2, 0, 1, 0), "h2": (2, 0, 1, 0), "h3": (1, 0, 1, 0), "h4": (1, 0, 1, 0),
-           "h5": (1, 0, 1, 0), "h6": (1, 0, 1, 0), "p": (0, 0, 1, 0)}
+           "h5": (1, 0, 1, 0), "h6": (1, 0, 1, 0), "p": (0, 0, 1, 0), "list": (0, 0, 1, 0)}
 STYLED_RULES = ("margin", "color", "background", "text_style", "content_align_horizontal",
                 "content_align_vertical", "width", "display")
 
@@ -61,21 +62,49 @@ def heading_styles(app: object, theme: str, kind: str) -> tuple[Color, Color, st
             variables[f"markdown-{kind}-text-style"])
 
 
-class TextBlock(MarkdownBlock):
-    """A paragraph or a heading (``kind``: ``p``, ``h1`` … ``h6``, or ``empty``); becomes
-    another in place."""
+class LiveBlock(MarkdownBlock):
+    """A paragraph, a heading or a top-level list (``kind``: ``p``, ``h1`` … ``h6``, ``list``, or
+    ``empty``); becomes any other in place.
+
+    Paragraphs and headings show their inline ``Content`` as Textual's blocks do. A list is drawn
+    by Rich: the lines it will have once frozen
+    (:class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown` draws finished blocks with Rich),
+    so a list does not change its look when it freezes. Textual draws a list as a row, a bullet
+    and a paragraph widget per item: thirteen mounts for three items, all removed when the list
+    freezes, which in a fast stream is a frame or two after it starts (P2, docs/benchmarks.md).
+    Here the items parsed into ``_blocks`` are never mounted; each append draws the list's source
+    again. Like Textual's list, it has no blank line above and one below (Rich's own blank line
+    before a block is left to the frozen part).
+    """
 
     def __init__(self, markdown: Markdown, token: Token, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(markdown, token, *args, **kwargs)
-        self.kind = token.tag if token.tag in HEADINGS else "p"
+        self.kind = kind_of(token)
         self.top_level = token.level == 0
         self._styled: tuple[str, str] | None = None  # (kind, theme) the inline styles are for
+        self._lines: list[list[Segment]] = []  # a list's lines, drawn by Rich
+        self._drawn: tuple[str, int] | None = None  # (source, width) of ``_lines``
 
     @classmethod
-    def placeholder(cls, markdown: Markdown) -> TextBlock:
+    def placeholder(cls, markdown: Markdown) -> LiveBlock:
         block = cls(markdown, Token("paragraph_open", "p", 1, map=[0, 1]))
         block.kind = "empty"
         return block
+
+    @classmethod
+    def or_textual(cls, textual: type[MarkdownBlock]):  # noqa: ANN206 - a block factory
+        """A block factory for ``LiveMarkdown.BLOCKS``' lists: a top-level list becomes a
+        ``LiveBlock``; a list inside a quote stays ``textual``'s (its source range is not the
+        document's)."""
+
+        def make(markdown: Markdown, token: Token, *args, **kwargs) -> MarkdownBlock:  # noqa: ANN002, ANN003
+            return (cls if token.level == 0 else textual)(markdown, token, *args, **kwargs)
+
+        return make
+
+    def compose(self):  # noqa: ANN201 - ComposeResult
+        self._blocks.clear()  # a list's items are drawn by Rich, not mounted; a paragraph has none
+        return iter(())
 
     def on_mount(self) -> None:
         self.restyle()
@@ -93,9 +122,9 @@ class TextBlock(MarkdownBlock):
         if self.kind == "empty":
             styles.display = "none"
             return
-        if self.kind == "p":
+        if self.kind in ("p", "list"):
             if self.top_level:
-                styles.margin = MARGINS["p"]
+                styles.margin = MARGINS[self.kind]
             return
         styles.margin = MARGINS[self.kind]
         styles.color, styles.background, styles.text_style = heading_styles(self.app, self.app.theme, self.kind)
@@ -111,52 +140,15 @@ class TextBlock(MarkdownBlock):
         self.restyle()
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
-        if not isinstance(block, TextBlock):
+        if not isinstance(block, LiveBlock):
             await super()._update_from_block(block)  # remove this one, mount that one
             return
-        self._copy_context(block)
+        self._copy_context(block)  # the source range is already the new block's (Markdown.append)
         self.kind, self.top_level = block.kind, block.top_level
-        self.set_content(block._content)
+        self.set_content(block._content)  # a list's is empty: it is drawn from its source
         self.restyle()
 
-
-class RichList(MarkdownBlock):
-    """A top-level list in the live tail, drawn by Rich as one widget: the lines it will have
-    once frozen (:class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown` draws finished
-    blocks with Rich), so a list does not change its look when it freezes.
-
-    Textual draws a list as a row, a bullet and a paragraph widget per item: thirteen mounts for
-    three items, one more row per new item, all removed when the list freezes, which in a fast
-    stream is a frame or two after it starts (P2, docs/benchmarks.md). Here the items parsed
-    into ``_blocks`` are never mounted; each append draws the list's source again. Like
-    Textual's list, it has no blank line above and one below (Rich's own blank line before a
-    block is left to the frozen part).
-    """
-
-    DEFAULT_CSS = """
-    RichList { margin: 0 0 1 0; }
-    """
-
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-        super().__init__(*args, **kwargs)
-        self._lines: list[list[Segment]] = []
-        self._drawn: tuple[str, int] | None = None  # (source, width) of ``_lines``
-
-    @classmethod
-    def or_textual(cls, textual: type[MarkdownBlock]):  # noqa: ANN206 - a block factory
-        """A block factory for ``LiveMarkdown.BLOCKS``: a top-level list becomes a ``RichList``;
-        a list inside a quote stays ``textual``'s (its source range is not the document's)."""
-
-        def make(markdown: Markdown, token: Token, *args, **kwargs) -> MarkdownBlock:  # noqa: ANN002, ANN003
-            return (cls if token.level == 0 else textual)(markdown, token, *args, **kwargs)
-
-        return make
-
-    def compose(self):  # noqa: ANN201 - ComposeResult
-        self._blocks.clear()  # the items are drawn by Rich, not mounted
-        return iter(())
-
-    def _lines_at(self, width: int) -> list[list[Segment]]:
+    def _list_lines(self, width: int) -> list[list[Segment]]:
         source = self.source or ""
         if self._drawn != (source, width):
             lines = rich_lines(self, SharedParserMarkdown(source), width) if width > 0 else []
@@ -166,32 +158,36 @@ class RichList(MarkdownBlock):
         return self._lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines_at(width))
+        if self.kind != "list":
+            return super().get_content_height(container, viewport, width)
+        return len(self._list_lines(width))
 
     def render_line(self, y: int) -> Strip:
+        if self.kind != "list":
+            return super().render_line(y)
         width = self.content_size.width
-        lines = self._lines_at(width)
+        lines = self._list_lines(width)
         return Strip(lines[y]) if y < len(lines) else Strip.blank(width)
 
     def notify_style_update(self) -> None:
-        self._drawn = None  # colours are baked into the lines
+        self._drawn = None  # a list's colours are baked into its lines
         super().notify_style_update()
 
-    async def _update_from_block(self, block: MarkdownBlock) -> None:
-        if not isinstance(block, RichList):
-            await super()._update_from_block(block)  # remove this one, mount that one
-            return
-        self._copy_context(block)  # the source range is already the new block's (Markdown.append)
-        self.refresh(layout=True)
+
+def kind_of(token: Token) -> str:
+    """A :class:`LiveBlock`'s kind for the block ``token`` opens."""
+    if token.type in LISTS:
+        return "list"
+    return token.tag if token.tag in HEADINGS else "p"
 
 
 class LiveMarkdown(Markdown):
-    """Textual's ``Markdown`` (fed by its ``MarkdownStream``) whose paragraphs and headings are
-    :class:`TextBlock` s, and which always ends with one mounted."""
+    """Textual's ``Markdown`` (fed by its ``MarkdownStream``) whose paragraphs, headings and
+    top-level lists are :class:`LiveBlock` s, and which always ends with one mounted."""
 
-    BLOCKS = {**Markdown.BLOCKS, **{tag: TextBlock for tag in (*HEADINGS, "paragraph_open")},
-              "bullet_list_open": RichList.or_textual(MarkdownBulletList),
-              "ordered_list_open": RichList.or_textual(MarkdownOrderedList)}
+    BLOCKS = {**Markdown.BLOCKS, **{tag: LiveBlock for tag in (*HEADINGS, "paragraph_open")},
+              "bullet_list_open": LiveBlock.or_textual(MarkdownBulletList),
+              "ordered_list_open": LiveBlock.or_textual(MarkdownOrderedList)}
 
     def update(self, markdown: str) -> AwaitComplete:
         updated = super().update(markdown)
@@ -199,20 +195,20 @@ class LiveMarkdown(Markdown):
         async def then_placeholder() -> None:
             await updated
             if not any(isinstance(child, MarkdownBlock) for child in self.children):
-                await self.mount(TextBlock.placeholder(self))
+                await self.mount(LiveBlock.placeholder(self))
 
         return AwaitComplete(then_placeholder())
 
     async def restart(self) -> None:
         """Empty the document for the next block, keeping its last block mounted (emptied) when
-        that is a :class:`TextBlock`, else mounting a new empty one.
+        that is a :class:`LiveBlock`, else mounting a new empty one.
 
         (Resets ``Markdown``'s own ``_markdown`` and ``_last_parsed_line``, as ``update("")``
         does; textual is pinned.)
         """
         async with self.lock:  # appends still in flight finish first
             blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
-            keep = blocks[-1] if blocks and isinstance(blocks[-1], TextBlock) else None
+            keep = blocks[-1] if blocks and isinstance(blocks[-1], LiveBlock) else None
             with self.app.batch_update():
                 gone = [block for block in blocks if block is not keep]
                 if gone:
@@ -221,6 +217,6 @@ class LiveMarkdown(Markdown):
                 self._last_parsed_line = 0
                 self._table_of_contents = None
                 if keep is None:
-                    await self.mount(TextBlock.placeholder(self))
+                    await self.mount(LiveBlock.placeholder(self))
                 else:
                     keep.empty()
