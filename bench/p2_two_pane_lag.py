@@ -53,6 +53,7 @@ async def client_alone(url: str) -> float:
 
 
 async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = None) -> dict:
+    from textual.app import App
     from textual.widgets import Markdown
 
     from console.core import stream_process, streaming
@@ -61,8 +62,10 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
 
     arrivals: dict[str, list[tuple[float, int, float]]] = {}  # (read by the reader process, text so far, seen by the screen)
     renders: dict[str, list[tuple[float, int]]] = {}
+    paints: list[float] = []  # when the screen handed a frame to the terminal (headless: would have)
     original_stream = stream_process.ProcessStreamClient.stream
     original_append = Markdown.append
+    original_display = App._display
 
     async def stream(self, model, prompt, sampling=None, **kw):  # noqa: ANN001, ANN202
         total = 0
@@ -79,9 +82,16 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
             renders.setdefault(answer.parent.id or "", []).append((time.monotonic(), len(answer.source)))
         return result
 
+    def display(self, screen, renderable):  # noqa: ANN001, ANN202
+        if renderable is not None and not self._batch_count:  # what App._display does not skip
+            paints.append(time.monotonic())
+        return original_display(self, screen, renderable)
+
     stream_process.ProcessStreamClient.stream = stream
     Markdown.append = append
+    App._display = display
     lags: list[float] = []
+    paint_lags: list[float] = []  # to the first frame drawn after the text is in the document
     to_screen: list[float] = []  # reader process -> the screen's loop hands the delta to the pane's worker
     dropped = 0
     rate_seen: list[float] = []
@@ -92,6 +102,7 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
         for _ in range(rounds):
             arrivals.clear()
             renders.clear()
+            paints.clear()
             with stalls or contextlib.nullcontext():
                 await ask_both(pilot, "stream fast")
             await pilot.pause(0.5)
@@ -110,13 +121,19 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
                     covered = next((times[i] for i in range(start, len(times)) if lengths[i] >= length), None)
                     lags.append(float("inf") if covered is None else covered - t_arrival)
                     to_screen.append(t_seen - t_arrival)
+                    at = len(paints) if covered is None else bisect.bisect_left(paints, covered)
+                    paint_lags.append(paints[at] - t_arrival if at < len(paints) else float("inf"))
             await screen.action_new()
     stream_process.ProcessStreamClient.stream = original_stream
     Markdown.append = original_append
+    App._display = original_display
     return {
         "lag_p50_ms": percentile(lags, 50) * 1000,
         "lag_p99_ms": percentile(lags, 99) * 1000,
         "lag_max_ms": max(lags) * 1000,
+        "painted_p50_ms": percentile(paint_lags, 50) * 1000,
+        "painted_p99_ms": percentile(paint_lags, 99) * 1000,
+        "painted_max_ms": max(paint_lags) * 1000,
         "to_screen_p50_ms": percentile(to_screen, 50) * 1000,
         "to_screen_p99_ms": percentile(to_screen, 99) * 1000,
         "deltas": len(lags),
@@ -145,6 +162,8 @@ def main() -> int:
           f"max {result['lag_max_ms']:.1f} ms over {result['deltas']} deltas")
     print(f"  of which from the reader process to the pane's worker: p50 {result['to_screen_p50_ms']:.1f} ms, "
           f"p99 {result['to_screen_p99_ms']:.1f} ms")
+    print(f"lag of the next painted frame behind stream: p50 {result['painted_p50_ms']:.1f} ms, "
+          f"p99 {result['painted_p99_ms']:.1f} ms, max {result['painted_max_ms']:.1f} ms")
     print(f"answers with dropped or altered text: {result['answers_with_drops']} of {result['answers']}")
     if stalls is not None:
         print("\n".join(stalls.report()))
