@@ -8,6 +8,7 @@ and style), in two themes. For lists the reference is ``FrozenMarkdown``, cell f
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 
@@ -204,3 +205,26 @@ async def test_after_the_warm_up_no_block_of_an_answer_brings_new_css():
         await live.update(WARM_UP_TEXT + LISTS + TEXT)
         await pilot.pause()
         assert len(app.stylesheet.source) == known
+
+
+async def test_a_restart_waits_for_appends_in_flight_then_switches_in_one_step():
+    """What the freeze relies on: ``then_also`` runs after an append in flight, in the same step
+    as the tail is emptied (so no frame shows the text twice), and no repaint is held back."""
+    live = LiveMarkdown("")
+    app = Host(live)
+    async with app.run_test(size=(70, 40)) as pilot:
+        await live.append("> a quote")
+        in_flight = asyncio.ensure_future(live.append("\n>\n> and more"))
+        await asyncio.sleep(0)  # the append has started: it holds the document's lock
+        seen = []
+
+        def then_also() -> None:
+            quote = live.query_children(MarkdownBlock).first()
+            seen.append((live.source, quote.display, app._batch_count))
+
+        await live.restart(then_also=then_also)
+        assert in_flight.done()
+        assert seen == [("> a quote\n>\n> and more", True, 0)]  # after the append; nothing held back
+        (waiting,) = live.query_children(MarkdownBlock)
+        assert isinstance(waiting, LiveBlock) and waiting.kind == "empty" and live.source == ""
+        await pilot.pause()

@@ -20,6 +20,7 @@ Code, tables and quotes still mount as Textual makes them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from markdown_it.token import Token
@@ -199,9 +200,15 @@ class LiveMarkdown(Markdown):
 
         return AwaitComplete(then_placeholder())
 
-    async def restart(self) -> None:
+    async def restart(self, then_also: Callable[[], None] | None = None) -> None:
         """Empty the document for the next block, keeping its last block mounted (emptied) when
         that is a :class:`LiveBlock`, else mounting a new empty one.
+
+        What the screen shows changes in one synchronous step, together with ``then_also`` (the
+        answer's freeze adds the same text to its frozen part there): blocks that go are hidden
+        at once and removed after it. No repaint is held back (``batch_update``) across the
+        awaits of removing and mounting: that held every frame of the app, both panes', for
+        their message round trips (P2, docs/benchmarks.md).
 
         (Resets ``Markdown``'s own ``_markdown`` and ``_last_parsed_line``, as ``update("")``
         does; textual is pinned.)
@@ -209,14 +216,17 @@ class LiveMarkdown(Markdown):
         async with self.lock:  # appends still in flight finish first
             blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
             keep = blocks[-1] if blocks and isinstance(blocks[-1], LiveBlock) else None
-            with self.app.batch_update():
-                gone = [block for block in blocks if block is not keep]
-                if gone:
-                    await self.remove_children(gone)
-                self._markdown = ""
-                self._last_parsed_line = 0
-                self._table_of_contents = None
-                if keep is None:
-                    await self.mount(LiveBlock.placeholder(self))
-                else:
-                    keep.empty()
+            gone = [block for block in blocks if block is not keep]
+            if then_also is not None:
+                then_also()
+            for block in gone:
+                block.display = False
+            self._markdown = ""
+            self._last_parsed_line = 0
+            self._table_of_contents = None
+            if keep is not None:
+                keep.empty()
+            if gone:
+                await self.remove_children(gone)
+            if keep is None:
+                await self.mount(LiveBlock.placeholder(self))

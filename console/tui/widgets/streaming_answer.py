@@ -118,17 +118,15 @@ class StreamingAnswer(Vertical):
 
     async def freeze(self, finished: str) -> None:
         """Show ``finished`` (complete blocks that follow the frozen text) as frozen, and
-        empty the live tail.
+        empty the live tail, in one step (no frame shows the text twice or not at all).
 
         The caller has stopped the tail's ``MarkdownStream``; ``finished`` covers the tail's
-        text. The tail is emptied in place (``LiveMarkdown.restart``: its last paragraph or
-        heading widget stays mounted for the next one), not replaced by a fresh widget: mounting
-        one (CSS, compose) cost more on every freeze. (Never ``update(text)``: ``append`` after
-        it re-parses only the last line.)
+        text. The tail is emptied in place (``LiveMarkdown.restart``: its last paragraph,
+        heading or list widget stays mounted for the next one), not replaced by a fresh widget:
+        mounting one (CSS, compose) cost more on every freeze. (Never ``update(text)``: ``append``
+        after it re-parses only the last line.)
         """
-        with self.app.batch_update():
-            self.frozen.add(finished)
-            await self.live.restart()  # waits for appends still in flight (the widget's lock)
+        await self.live.restart(then_also=lambda: self.frozen.add(finished))  # after appends in flight
 
 
 class AnswerStream:
