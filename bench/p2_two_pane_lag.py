@@ -5,10 +5,16 @@ The real ChatScreen runs headless (``run_test``) against two pacer entries at 2,
 For every delta we record when our client read it from the network (``Delta.t``: the stream
 reader process's clock, the machine's one monotonic clock; a delta that merges several holds
 the time of the first) and how much text the pane held by then; every time a pane's live Markdown tail finishes an append we record the time and
-the length of the whole answer shown (frozen part + tail). Lag of a delta = first append completion that covers it - its arrival.
-(Headless: "on screen" means in the widget's document, ready for the next paint.)
+the length of the whole answer shown (frozen part + tail), and every time the screen hands a
+frame to the terminal (``App._display``, when no ``batch_update`` suppresses it; headless, the
+frame is composed but not written).
+- Lag in the document: first append completion that covers the delta - its arrival.
+- Lag to the painted frame: the first frame drawn after that append - its arrival. This is
+  what the operator sees, and what the target is judged on (until 2026-11-30 evening only the
+  first was measured; it misses the wait for the next frame and frames held back by a batch).
+- The first leg: when the screen's loop handed the delta to the pane's worker - its arrival.
 Drops: the pane's final answer source must equal the text the pacer sent.
-Target: lag <= 50 ms, nothing dropped.
+Target: lag to the painted frame <= 50 ms at p99, nothing dropped.
 
     .venv/bin/python bench/p2_two_pane_lag.py [--tokens 5000] [--rate 2500] [--rounds 3] [--stalls]
 """
@@ -167,8 +173,8 @@ def main() -> int:
     print(f"answers with dropped or altered text: {result['answers_with_drops']} of {result['answers']}")
     if stalls is not None:
         print("\n".join(stalls.report()))
-    met = result["lag_p99_ms"] <= 50 and result["answers_with_drops"] == 0
-    print(f"target (lag <= 50 ms, nothing dropped; judged at p99): {'MET' if met else 'NOT MET'}")
+    met = result["painted_p99_ms"] <= 50 and result["answers_with_drops"] == 0
+    print(f"target (painted frame lags <= 50 ms, nothing dropped; judged at p99): {'MET' if met else 'NOT MET'}")
     return 0
 
 
