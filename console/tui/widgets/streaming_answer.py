@@ -4,7 +4,7 @@ Textual's ``Markdown`` makes one widget per block, and every reflow walks all of
 answer (hundreds of headings, paragraphs and lists) saturates the event loop, and then even
 reading the gRPC stream falls behind (docs/benchmarks.md, P2). So only the live tail of an
 answer is a Textual ``Markdown`` (a :class:`~console.tui.widgets.live_markdown.LiveMarkdown`,
-whose paragraphs and headings update in place instead of mounting) fed through its
+whose paragraphs, headings and lists update in place instead of mounting) fed through its
 ``MarkdownStream``; once the tail holds more than :data:`LIVE_BLOCKS` top-level blocks, all but
 the last are cut off at a top-level block boundary (markdown-it's own, so a list or a fenced code
 block is never split) and frozen: added to a
