@@ -12,6 +12,7 @@ import random
 from rich.markdown import Markdown as RichMarkdown
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.widgets import Static
 
 from console.tui.widgets.frozen_markdown import FrozenMarkdown, SharedParserMarkdown
@@ -96,3 +97,41 @@ def test_the_shared_parser_markdown_is_rich_markdown_with_its_defaults():
         assert vars(ours) == vars(theirs)
         assert bool(ours.parsed) == bool(text)
     assert SharedParserMarkdown(TEXT).parsed is not SharedParserMarkdown(TEXT).parsed  # parsed per instance
+
+
+def drawn(strips) -> list[list[tuple[str, object]]]:  # noqa: ANN001
+    return [[(segment.text, segment.style) for segment in strip] for strip in strips]
+
+
+async def test_lines_are_drawn_as_textual_draws_them():
+    """``render_lines`` builds padding and background itself: segment for segment what Textual's
+    own pipeline (its styles cache) gives, in two themes, for whole, partial and cut lines, past
+    the end of the text, and where it hands over to Textual (a tint)."""
+    app = Host()
+    async with app.run_test(size=(90, 60)) as pilot:
+        frozen = FrozenMarkdown()
+        frozen.styles.background = "red 30%"  # a background of its own, blended into the pane's
+        await app.query_one("#log").mount(frozen)
+        frozen.add(TEXT)
+        await pilot.pause()
+        compared = 0
+        for theme in ("textual-dark", "textual-light"):
+            app.theme = theme
+            await pilot.pause()
+            width, height = frozen.region.width, frozen.region.height
+            assert width == frozen.content_region.width + 4 and height > 100
+            for crop in (Region(0, 0, width, 40), Region(0, height - 7, width, 7), Region(3, 10, width - 9, 5)):
+                frozen._styles_cache.clear()
+                assert drawn(frozen.render_lines(crop)) == drawn(frozen._styles_cache.render_widget(frozen, crop))
+                compared += 1
+        frozen.styles.height = height + 3  # three lines past the text
+        await pilot.pause()
+        crop = Region(0, height - 2, width, 5)
+        frozen._styles_cache.clear()
+        assert drawn(frozen.render_lines(crop)) == drawn(frozen._styles_cache.render_widget(frozen, crop))
+        frozen.styles.tint = "blue 20%"
+        await pilot.pause()
+        frozen._styles_cache.clear()
+        tinted = drawn(frozen.render_lines(crop))
+        frozen._styles_cache.clear()
+        assert tinted == drawn(frozen._styles_cache.render_widget(frozen, crop)) and compared == 6
