@@ -41,7 +41,13 @@ class LightScrollBar(ScrollBar):
             bar_color=style.color,
         ).segments
         base = self.visual_style.rich_style
-        strips = [Strip([Segment(s.text, base + s.style)], width) for s in segments[crop.y : crop.bottom]]
+        drawn: dict[Segment, Strip] = {}  # most lines are the same segment: one strip for each kind
+        strips = []
+        for segment in segments[crop.y : crop.bottom]:
+            strip = drawn.get(segment)
+            if strip is None:
+                strip = drawn[segment] = Strip([Segment(segment.text, base + segment.style)], width)
+            strips.append(strip)
         if crop.x or crop.width != width:
             strips = [strip.crop(crop.x, crop.right) for strip in strips]
         return strips

@@ -159,10 +159,9 @@ class FrozenMarkdown(Widget):
                 segments.insert(0, left_pad)
             if right:
                 segments.append(right_pad)
-            strip = Strip(segments, width)
-            for line_filter in filters:
-                strip = strip.apply_filter(line_filter, background)
-            strips.append(strip)
+            for line_filter in filters:  # per segment, as Strip.apply_filter does
+                segments = line_filter.apply(segments, background)
+            strips.append(Strip(segments, width))
         if crop.x or crop.width != width:
             strips = [strip.crop(crop.x, crop.right) for strip in strips]
         return strips
