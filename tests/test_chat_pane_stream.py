@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 
 from console.tui.widgets.chat_pane import ChatPane
-from console.tui.widgets.streaming_answer import StreamingAnswer, split_finished_blocks
+from console.tui.widgets.streaming_answer import StreamingAnswer, block_starts, split_finished_blocks
 
 SECTION = (
     "## Part {i}\n\n"
@@ -78,6 +78,15 @@ async def test_stop_right_away_still_shows_everything_written():
         await stream.stop()  # no pause between writes: one flush at stop
         await pilot.pause()
         assert pane.shown_answer() == ANSWER[:3000]
+
+
+def test_block_starts_are_those_of_the_full_parse():
+    """``block_starts`` parses block rules only: the starts must be those of the whole parse."""
+    from console.tui.widgets.streaming_answer import shared_parser
+
+    for source in (ANSWER, ANSWER[:777], "para\n- x\n\n| a |\n|---|\n| 1 |\n\n> q\n\n    code\n***\n# h\ntext"):
+        full = [t.map[0] for t in shared_parser().parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+        assert block_starts(source) == full and len(full) > 3
 
 
 def test_split_never_cuts_inside_a_fence_or_a_list():

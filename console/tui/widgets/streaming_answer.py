@@ -31,6 +31,10 @@ from console.tui.widgets.live_markdown import LiveMarkdown
 
 LIVE_BLOCKS = 1  # top-level blocks left in the live Markdown tail after each drain
 _PARSER = MarkdownIt("gfm-like")  # Textual's own preset; building one costs ~0.25 ms, parsing "# Hi" 17 µs
+# The same preset, block rules only: where top-level blocks start does not depend on inline
+# parsing, which was ~40 % of each split's parse (0.76 -> 0.44 ms for 400 characters, 2-core VM).
+_BLOCK_PARSER = MarkdownIt("gfm-like")
+_BLOCK_PARSER.core.ruler.enableOnly(["normalize", "block"])
 
 
 def shared_parser() -> MarkdownIt:
@@ -41,7 +45,7 @@ def shared_parser() -> MarkdownIt:
 
 def block_starts(source: str) -> list[int]:
     """The lines on which markdown-it starts a top-level block of ``source``."""
-    return [t.map[0] for t in _PARSER.parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+    return [t.map[0] for t in _BLOCK_PARSER.parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
 
 
 def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, str]:
