@@ -4,6 +4,8 @@
 #                                     with our model_repository on vLLM (left running, setsid)
 #   bash bench/gpu/device.sh measure  behaviour checks, triton-console chat and bench
 #   bash bench/gpu/device.sh metrics  do model.py's vllm:* metrics move by what 8 clients per model saw?
+#   bash bench/gpu/device.sh prepare  unpack and build the models only (no tritonserver: for `study`)
+#   bash bench/gpu/device.sh study    decode_study.py: where a single-stream decode step goes (STUDY_ARGS)
 #   bash bench/gpu/device.sh p4       P4 (side by side with the engine alone, roofline), /metrics; stops it
 #                                     (P4_EXTRA="" skips the engine-only roofline contrasts; P4_ARGS adds
 #                                     p4.py flags, e.g. "--mode wave" for the one-burst figures)
@@ -81,14 +83,34 @@ s=[socket.socket() for _ in range(3)]
   echo "[setup] tritonserver NOT ready after $(since "$t0")s"; return 1
 }
 
-setup() {
-  local t0; t0=$(now)
+prepare() {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   unpack || { echo "[setup] unpack failed"; exit 1; }
   PYTHONPATH=/tmp/site python3 -c "import vllm, torch, transformers; print('[setup] vllm', vllm.__version__, 'torch', torch.__version__, 'transformers', transformers.__version__)" 2>&1 | grep '^\[setup\]'
   python3 "$G/make_models.py" $MODELS 2>&1 | grep -vE 'Writing|it/s' || { echo "[setup] make_models failed"; exit 1; }
+}
+
+setup() {
+  local t0; t0=$(now)
+  prepare
   serve
   echo "[setup] total $(since "$t0")s"
+}
+
+study() {  # STUDY_ARGS: decode_study.py flags (default: both roofline models, Python frames in the profile)
+  local t0; t0=$(now)
+  (cd "$G" && PYTHONPATH=/tmp/site timeout 560 python3 decode_study.py \
+     ${STUDY_ARGS:---model $MODELS/llama-1b --model $MODELS/llama-1b-7bshape --stack} --out "$OUT/decode.json") 2>&1 \
+     | grep -E '^\[decode\]|Error|FAILED' | cut -c1-3000
+  python3 - "$OUT/decode.json" <<'PY'
+import json, sys
+for run in json.load(open(sys.argv[1]))["runs"]:
+    p = run.get("profile")
+    if p:
+        print(f"== {run['model']} {run['variant']}: {run.get('log_lines')}")
+        print(json.dumps({k: p[k] for k in ("cuda_runtime_per_step", "python_inclusive_ms_per_step")}, indent=0)[:6000])
+PY
+  echo "[study] total $(since "$t0")s"
 }
 
 serve() {  # (re)generate the repository and start tritonserver; llama2 with CUDA graphs, else eager
@@ -150,9 +172,11 @@ p4() {
 
 case "$1" in
   setup) setup ;;
+  prepare) prepare ;;
+  study) study ;;
   serve) serve ;;
   measure) measure ;;
   metrics) metrics ;;
   p4) p4 ;;
-  *) echo "usage: $0 setup|serve|measure|metrics|p4"; exit 2 ;;
+  *) echo "usage: $0 setup|prepare|serve|study|measure|metrics|p4"; exit 2 ;;
 esac
