@@ -61,8 +61,17 @@ async def test_prompt_goes_to_both_panes_and_streams_fixed_text(pacer_server):
         screen = app.screen
         assert screen.session.panes["A"].model == "pacer-a"
         assert screen.session.panes["B"].model == "pacer-b"
+        renderers = list(screen.renderers.values())
+        assert await wait_for(pilot, lambda: all(r.running for r in renderers), TIMEOUT)
+        helpers = [r._process for r in renderers]
         await send(pilot, app, "hello both")
         assert await answered(pilot, app, 1)
+        # each pane freezes finished blocks through its own helper process (those frozen before
+        # the answer's first layout, when the width is not known yet, render in process later;
+        # tests/test_frozen_render.py: what the helper renders)
+        for pane_id in ("A", "B"):
+            assert screen.pane(pane_id).renderer is screen.renderers[pane_id]
+            assert screen.renderers[pane_id].served <= len(screen.pane(pane_id).answer_widget.frozen.chunks)
         for pane_id, model in (("A", "pacer-a"), ("B", "pacer-b")):
             tokens = PACER_MODELS[model]["max_tokens"]
             answer = screen.session.exchanges[0].answers[pane_id]
@@ -82,6 +91,7 @@ async def test_prompt_goes_to_both_panes_and_streams_fixed_text(pacer_server):
         # every finished exchange is saved
         saved = transcripts.list_transcripts()
         assert len(saved) == 1 and saved[0].exchanges == 2 and saved[0].models == "pacer-a | pacer-b"
+    assert all(helper.returncode is not None for helper in helpers)  # gone with the screen
 
 
 async def test_repaints_wait_for_the_first_text_and_no_longer(pacer_server, monkeypatch):

@@ -24,47 +24,16 @@ import asyncio
 import collections
 import itertools
 import os
-import pickle
-import struct
 import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
+from console.core.helper_pipe import READ_CHUNK, FrameReader, pack, start_helper, stop_helper
 from console.core.streaming import Delta, Final, StreamError, TritonStreamClient
 
-_LENGTH = struct.Struct("!I")
-READ_CHUNK = 1 << 16
-
-
-def pack(message: tuple) -> bytes:
-    """One message as a frame: its length, then its pickle."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LENGTH.pack(len(data)) + data
-
-
-class FrameReader:
-    """Splits bytes, as they come off a pipe, into messages."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[tuple]:
-        self._buffer += data
-        messages = []
-        start = 0
-        while len(self._buffer) - start >= _LENGTH.size:
-            (size,) = _LENGTH.unpack_from(self._buffer, start)
-            end = start + _LENGTH.size + size
-            if len(self._buffer) < end:
-                break
-            messages.append(pickle.loads(self._buffer[start + _LENGTH.size : end]))
-            start = end
-        del self._buffer[:start]
-        return messages
-
+__all__ = ["FrameReader", "ProcessStreamClient", "StreamProcess", "pack"]
 
 # ----- the helper process --------------------------------------------------------------------------
 async def _stdio() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -190,15 +159,8 @@ class StreamProcess:
         async with self._starting:
             if self.running:
                 return
-            package_root = str(Path(__file__).resolve().parents[2])
-            env = dict(os.environ)
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
             try:
-                self._process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "console.core.stream_process",
-                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-                    env=env, limit=READ_CHUNK,
-                )
+                self._process = await start_helper("console.core.stream_process")
             except OSError as exc:
                 raise StreamError("broken", f"could not start the stream reader process: {exc}") from None
             self._inboxes = {}  # a dead helper's pump only ever fails its own streams
@@ -253,13 +215,7 @@ class StreamProcess:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            await asyncio.wait_for(process.wait(), 5.0)
-        except asyncio.TimeoutError:
-            process.kill()
-            await process.wait()
+        await stop_helper(process)
         if self._pump_task is not None:
             await asyncio.gather(self._pump_task, return_exceptions=True)
 

@@ -27,6 +27,7 @@ from console.core.server_info import TritonAdmin
 from console.core.stream_process import ProcessStreamClient, StreamProcess
 from console.core.streaming import Delta
 from console.tui import quiet_gc
+from console.tui.frozen_render import FrozenRenderer
 from console.tui.screens.chat_dialogs import OpenTranscriptScreen, SamplingScreen
 from console.tui.widgets.chat_pane import ChatPane
 from console.tui.widgets.streaming_answer import warm_up
@@ -77,6 +78,9 @@ class ChatScreen(Screen):
         # Each pane's stream is read by a helper process of its own, so drawing never slows the
         # read (console/core/stream_process.py); started with the screen, stopped with it.
         self.readers = {pane_id: StreamProcess() for pane_id in PANES}
+        # And rich renders each pane's finished blocks in a helper process of its own, off the
+        # screen's loop (console/tui/frozen_render.py).
+        self.renderers = {pane_id: FrozenRenderer() for pane_id in PANES}
         self.pane_workers: dict[str, Worker] = {}
         self.server_note = "connecting…"
         self.saved_note = ""
@@ -106,6 +110,9 @@ class ChatScreen(Screen):
         self.set_interval(STATS_REFRESH_S, self.refresh_live_stats)
         for reader in self.readers.values():
             self.run_worker(reader.start(), group="readers", exit_on_error=False)
+        for pane_id, renderer in self.renderers.items():
+            self.pane(pane_id).renderer = renderer
+            self.run_worker(renderer.start(), group="renderers", exit_on_error=False)
         self.warmed_up = self.run_worker(self._warm_up(), group="warm-up", exit_on_error=False)
         self.load_models()
 
@@ -118,6 +125,8 @@ class ChatScreen(Screen):
             worker.cancel()
         for reader in self.readers.values():
             await reader.stop()
+        for renderer in self.renderers.values():
+            await renderer.stop()
 
     def pane(self, pane_id: str) -> ChatPane:
         return self.query_one(f"#pane-{pane_id}", ChatPane)

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Markdown, Select, Static
 
 from console.core.chat import Answer, LiveStats
+from console.tui.frozen_render import FrozenRenderer
 from console.tui.widgets.conversation_log import ConversationLog
 from console.tui.widgets.streaming_answer import AnswerStream, StreamingAnswer
 
@@ -35,6 +36,7 @@ class ChatPane(Vertical, can_focus=False):
         self.answer_widget: StreamingAnswer | None = None
         self.model_names: list[str] = []
         self._spare: tuple[Static, StreamingAnswer] | None = None
+        self.renderer: FrozenRenderer | None = None  # the screen's helper for frozen Markdown, if any
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="pane-head"):
@@ -135,7 +137,7 @@ class ChatPane(Vertical, can_focus=False):
             prompt_widget.update(prompt)
             prompt_widget.display = True
         self.answer_widget.display = True
-        return self.answer_widget.get_stream()
+        return self.answer_widget.get_stream(self.renderer)
 
     def shown_answer(self) -> str:
         """The Markdown source of the last answer on screen ("" when there is none)."""

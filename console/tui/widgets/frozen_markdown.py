@@ -14,13 +14,17 @@ long answer's lines are the objects that survive to be walked (console/tui/quiet
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from markdown_it import MarkdownIt
+from rich.console import Console, ConsoleOptions
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.style import Style
-from textual.widget import Widget
+from textual.widget import Widget, _Styled  # Widget.post_render's wrapper; textual is pinned
 
 
 _RICH_PARSER = MarkdownIt().enable("strikethrough").enable("table")  # rich's Markdown's own settings
@@ -60,6 +64,33 @@ def rich_lines(widget: Widget, markdown: RichMarkdown, width: int) -> list[list[
     return list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False))
 
 
+@dataclass(frozen=True)
+class ChunkJob:
+    """Everything the lines of one frozen chunk depend on. Equal jobs give equal lines in any
+    process (console/tui/frozen_render.py renders them in a helper)."""
+
+    chunk: str
+    follows_block: bool  # a block that asks for a blank line after it comes before the chunk
+    options: ConsoleOptions  # the app's console options at the chunk's width
+    base_style: RichStyle  # the widget's
+    link_style: RichStyle | None  # the widget's, when it has auto links
+
+
+def render_chunk(job: ChunkJob, console: Console) -> tuple[list[list[Segment]], bool]:
+    """The lines ``job.chunk`` adds, and whether it ends with a horizontal rule.
+
+    Rich puts a blank line before a top-level block when the block before it asks for one
+    (every kind but a horizontal rule). A chunk after such a block is rendered behind a
+    one-line paragraph, whose line is then dropped, so rich decides that line as it would when
+    rendering all the chunks as one document. The styling is ``Widget.post_render``'s for a
+    renderable that is not text.
+    """
+    markdown = SharedParserMarkdown(f"x\n\n{job.chunk}" if job.follows_block else job.chunk)
+    segments = console.render(_Styled(markdown, job.base_style, job.link_style), job.options)
+    lines = list(Segment.split_and_crop_lines(segments, job.options.max_width, include_new_lines=False, pad=False))
+    return (lines[1:] if job.follows_block else lines), _ends_with_rule(markdown)
+
+
 class FrozenMarkdown(Widget):
     """Markdown chunks (each a run of complete top-level blocks), shown one after another."""
 
@@ -78,32 +109,46 @@ class FrozenMarkdown(Widget):
     def source(self) -> str:
         return "".join(self.chunks)
 
-    def add(self, chunk: str) -> None:
-        """Show ``chunk`` below what is there (rendering only ``chunk``)."""
+    def add(self, chunk: str, rendered: tuple[ChunkJob, list[list[Segment]], bool] | None = None) -> None:
+        """Show ``chunk`` below what is there (rendering only ``chunk``).
+
+        ``rendered``: the job :meth:`next_job` gave for this chunk and what rendering it gave
+        (elsewhere, e.g. in the helper process); used when the job still matches (same width,
+        styles and console options), else the chunk is rendered here.
+        """
+        index = len(self.chunks)
         self.chunks.append(chunk)
-        if self._width >= 0:
-            self._lines.extend(self._render_chunk(len(self.chunks) - 1, self._width))
+        if self._width >= 1 and rendered is not None and rendered[0] == self._job(chunk, index, self._width):
+            _, lines, ends_with_rule = rendered
+            del self._ends_with_rule[index:]
+            self._ends_with_rule.append(ends_with_rule)
+            self._lines.extend(lines)
+        elif self._width >= 0:
+            self._lines.extend(self._render_chunk(index, self._width))
         self.refresh(layout=True)
+
+    def next_job(self, chunk: str) -> ChunkJob | None:
+        """What rendering ``chunk`` as the next chunk takes now (None before the first layout:
+        nothing is rendered until the width is known)."""
+        return self._job(chunk, len(self.chunks), self._width) if self._width >= 1 else None
+
+    def _job(self, chunk: str, index: int, width: int) -> ChunkJob:
+        """Chunk ``index`` (the chunks before it rendered) at ``width``: it follows a block that
+        asks for a blank line unless the chunk before ends with a rule (chunks are rendered in
+        order, each parsed once)."""
+        return ChunkJob(chunk, index > 0 and not self._ends_with_rule[index - 1],
+                        self.app.console_options.update(highlight=False, width=width), self.rich_style,
+                        self.link_style if self.auto_links else None)
 
     def _render_chunk(self, index: int, width: int) -> list[list[Segment]]:
         """The lines chunk ``index`` adds, exactly as they appear when rich renders all the
-        chunks as one document.
-
-        Rich puts a blank line before a top-level block when the block before it asks for one
-        (every kind but a horizontal rule). A chunk after such a block is rendered behind a
-        one-line paragraph, whose line is then dropped, so rich decides that line as it would.
-        Chunks are rendered in order (the chunk before says whether it ends with a rule, from
-        the parse its own rendering made: a chunk is parsed once).
-        """
+        chunks as one document (:func:`render_chunk`)."""
         if width < 1:
             return []
-        chunk = self.chunks[index]
-        follows_block = index > 0 and not self._ends_with_rule[index - 1]
-        markdown = SharedParserMarkdown(f"x\n\n{chunk}" if follows_block else chunk)
+        lines, ends_with_rule = render_chunk(self._job(self.chunks[index], index, width), self.app.console)
         del self._ends_with_rule[index:]
-        self._ends_with_rule.append(_ends_with_rule(markdown))
-        lines = rich_lines(self, markdown, width)
-        return lines[1:] if follows_block else lines
+        self._ends_with_rule.append(ends_with_rule)
+        return lines
 
     def ensure_rendered(self, width: int) -> None:
         if width != self._width:

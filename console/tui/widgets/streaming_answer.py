@@ -9,7 +9,8 @@ whose paragraphs, headings and lists update in place instead of mounting) fed th
 the last are cut off at a top-level block boundary (markdown-it's own, so a list or a fenced code
 block is never split) and frozen: added to a
 :class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown`, which renders each frozen chunk
-once (``rich.markdown.Markdown``) and never touches it again. Writes go into a buffer that a
+once (``rich.markdown.Markdown``; in a helper process when the pane has one,
+console/tui/frozen_render.py) and never touches it again. Writes go into a buffer that a
 separate task drains whenever it gets the loop, so the stream reader never waits on rendering:
 text that arrives while a frame or the other pane's drain runs goes out in one append. An
 answer's first text goes straight into the tail's waiting block (time to first token on
@@ -19,6 +20,7 @@ screen, P1).
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from textual.containers import Vertical
@@ -28,6 +30,9 @@ from textual.widgets.markdown import MarkdownStream
 
 from console.tui.widgets.frozen_markdown import FrozenMarkdown
 from console.tui.widgets.live_markdown import LiveMarkdown
+
+if TYPE_CHECKING:
+    from console.tui.frozen_render import FrozenRenderer
 
 LIVE_BLOCKS = 1  # top-level blocks left in the live Markdown tail after each drain
 _PARSER = MarkdownIt("gfm-like")  # Textual's own preset; building one costs ~0.25 ms, parsing "# Hi" 17 µs
@@ -117,12 +122,16 @@ class StreamingAnswer(Vertical):
         """Everything shown so far: the frozen parts, then the live tail."""
         return self.frozen.source + self.live.source
 
-    def get_stream(self) -> AnswerStream:
-        return AnswerStream(self)
+    def get_stream(self, renderer: FrozenRenderer | None = None) -> AnswerStream:
+        return AnswerStream(self, renderer)
 
-    async def freeze(self, finished: str) -> None:
+    async def freeze(self, finished: str, renderer: FrozenRenderer | None = None) -> None:
         """Show ``finished`` (complete blocks that follow the frozen text) as frozen, and
         empty the live tail, in one step (no frame shows the text twice or not at all).
+
+        With a ``renderer``, rich renders ``finished`` in its helper process while the screen's
+        loop goes on drawing (console/tui/frozen_render.py); without one, or when the helper
+        cannot, the frozen part renders it here.
 
         The caller has stopped the tail's ``MarkdownStream``; ``finished`` covers the tail's
         text. The tail is emptied in place (``LiveMarkdown.restart``: its last paragraph,
@@ -130,7 +139,12 @@ class StreamingAnswer(Vertical):
         mounting one (CSS, compose) cost more on every freeze. (Never ``update(text)``: ``append``
         after it re-parses only the last line.)
         """
-        await self.live.restart(then_also=lambda: self.frozen.add(finished))  # after appends in flight
+        rendered = None
+        job = self.frozen.next_job(finished) if renderer is not None else None
+        if job is not None and renderer is not None:
+            result = await renderer.render(job, self.app.console.color_system)
+            rendered = None if result is None else (job, *result)
+        await self.live.restart(then_also=lambda: self.frozen.add(finished, rendered))  # after appends in flight
 
 
 class AnswerStream:
@@ -143,12 +157,14 @@ class AnswerStream:
     batches by itself, since text piles up while the loop is busy elsewhere.
     """
 
-    def __init__(self, answer: StreamingAnswer) -> None:
+    def __init__(self, answer: StreamingAnswer, renderer: FrozenRenderer | None = None) -> None:
         self.answer = answer
+        self.renderer = renderer  # renders frozen blocks off the loop (None: in process)
         self._pending: list[str] = []
         self._wake = asyncio.Event()
         self._closing = False
         self._tail = ""  # all text given to the current live tail's stream
+        self._written = False  # whether any text came yet
         self._markdown_stream: MarkdownStream = Markdown.get_stream(answer.live)
         self._task = asyncio.create_task(self._run())
 
@@ -159,9 +175,13 @@ class AnswerStream:
             raise RuntimeError("Can't write to the answer after it has stopped.")
         if not text:
             return
-        if not self._tail and not self._pending and not self.answer.frozen.chunks:
+        first, self._written = not self._written, True
+        if first and len(block_starts(text)) <= LIVE_BLOCKS:
             # The first text goes straight into the live tail: nobody waits two task hops for
-            # the first token. Later text is batched by the drain task.
+            # the first token. Later text is batched by the drain task, and so is a first text
+            # of several blocks (a reader that fell behind merges them), which would otherwise
+            # mount a widget per block in the tail. (Only the very first: the tail can look
+            # empty later too, while a freeze waits for the renderer.)
             self._tail = text
             await asyncio.shield(self.answer.live.append(text))  # a stop mid-append keeps the text
             return
@@ -179,7 +199,7 @@ class AnswerStream:
             await self._markdown_stream.write(text)
             return
         await self._markdown_stream.stop()  # the tail's source is now complete
-        await self.answer.freeze(finished)
+        await self.answer.freeze(finished, self.renderer)
         self._markdown_stream = Markdown.get_stream(self.answer.live)
         self._tail = last
         await self._markdown_stream.write(last)
