@@ -17,10 +17,16 @@ def chat_app(url: str, models: list[str], timeout_s: float = 60.0) -> Any:
 
 
 async def wait_models(pilot: Any) -> None:
-    """Until the models are listed and the screen's one-time Markdown warm-up is done (a user
-    who types the first prompt at once pays for the rest of it; the scripts measure steady state)."""
+    """Until the models are listed, the screen's one-time Markdown warm-up is done and the panes'
+    frozen-Markdown helpers are ready (a user who types the first prompt at once pays for the
+    rest of it: rendering in process until then; the scripts measure steady state)."""
     screen = pilot.app.screen
-    while "models ready" not in str(screen.query_one("#chat-status").render()) or not screen.warmed_up.is_finished:
+
+    def ready() -> bool:
+        return "models ready" in str(screen.query_one("#chat-status").render()) and screen.warmed_up.is_finished \
+            and all(renderer.running for renderer in getattr(screen, "renderers", {}).values())
+
+    while not ready():
         await pilot.pause(0.1)
 
 
