@@ -162,3 +162,25 @@ async def test_text_written_while_the_helper_renders_is_kept():
             assert answer.source == "".join(text)
     finally:
         await renderer.stop()
+
+
+async def test_renders_before_the_helper_is_ready_stay_in_process_and_start_no_other():
+    renderer = FrozenRenderer()
+    await renderer.start()  # spawned; it imports before it says it is ready
+    first = renderer._process
+    try:
+        app = FrozenHost()
+        async with app.run_test(size=(90, 40)) as pilot:
+            frozen = FrozenMarkdown()
+            await app.query_one("#log").mount(frozen)
+            await pilot.pause()
+            job = frozen.next_job("# a heading\n\n")
+            assert job is not None
+            assert await renderer.render(job, app.console.color_system) is None  # not ready yet
+            await renderer.start()  # the screen's worker could call it again
+            assert await eventually(lambda: renderer.running, timeout=30)
+            assert renderer._process is first  # the one helper, never a second beside it
+            assert await renderer.render(job, app.console.color_system) is not None
+    finally:
+        await renderer.stop()
+    assert first is not None and first.returncode is not None

@@ -12,7 +12,7 @@ loop draws frames and serves the other pane.
 
 If the helper is not running (still starting, or it died), :meth:`FrozenRenderer.render` gives
 None and the caller renders in process: nothing waits on the helper, nothing is lost. A dead
-helper is started again on the next render.
+helper is started again on the next render (up to :data:`RESTARTS` times).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from console.tui.widgets.frozen_markdown import ChunkJob, render_chunk
 from console.tui.widgets.streaming_answer import WARM_UP_TEXT
 
 Rendered = tuple[list[list[Segment]], bool]  # a chunk's lines, and whether it ends with a rule
+RESTARTS = 3  # helpers started again after one died; then the screen renders in process for good
 
 
 def app_console(color_system: str | None) -> Console:
@@ -87,6 +88,7 @@ class FrozenRenderer:
         self._restart: asyncio.Task | None = None
         self._ready: asyncio.subprocess.Process | None = None  # the helper that said it is ready
         self.served = 0  # chunks the helpers have rendered
+        self._restarts = 0
 
     @property
     def running(self) -> bool:
@@ -95,11 +97,11 @@ class FrozenRenderer:
             and self._pump_task is not None and not self._pump_task.done()
 
     async def start(self) -> None:
-        """Start the helper unless it runs (a dead one is replaced)."""
+        """Start the helper unless one is alive (starting or running); a dead one is replaced."""
         if self._starting is None:
             self._starting = asyncio.Lock()
         async with self._starting:
-            if self.running:
+            if self._process is not None and self._process.returncode is None:
                 return
             try:
                 self._process = await start_helper("console.tui.frozen_render")
@@ -128,10 +130,14 @@ class FrozenRenderer:
             waiting.pop(rid, None)
 
     def _start_again(self) -> None:
-        """After the helper died: start another in the background (not after :meth:`stop`, which
-        forgets the process)."""
-        if self._process is None or (self._restart is not None and not self._restart.done()):
+        """After the helper died: start another in the background, at most
+        :data:`RESTARTS` times (not while one is starting, nor after :meth:`stop`, which forgets
+        the process)."""
+        process = self._process
+        if process is None or process.returncode is None or self._restarts >= RESTARTS \
+                or (self._restart is not None and not self._restart.done()):
             return
+        self._restarts += 1
         self._restart = asyncio.create_task(self.start())
 
     async def _pump(self, process: asyncio.subprocess.Process, waiting: dict[int, asyncio.Future[Rendered | None]]) -> None:
