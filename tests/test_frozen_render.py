@@ -11,6 +11,7 @@ helper that dies costs nothing and is started again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from rich.markdown import Markdown as RichMarkdown
 from textual.app import App, ComposeResult
@@ -31,6 +32,17 @@ class FrozenHost(App):
         yield VerticalScroll(id="log")
 
 
+@contextlib.asynccontextmanager
+async def laid_out_frozen():
+    """An empty FrozenMarkdown in a host app, laid out (it knows its width): (app, pilot, widget)."""
+    app = FrozenHost()
+    async with app.run_test(size=(90, 40)) as pilot:
+        frozen = FrozenMarkdown()
+        await app.query_one("#log").mount(frozen)
+        await pilot.pause()
+        yield app, pilot, frozen
+
+
 class PaneHost(App):
     CSS_PATH = "../console/tui/widgets/chat_pane.tcss"
 
@@ -38,21 +50,21 @@ class PaneHost(App):
         yield ChatPane("A")
 
 
-async def started() -> FrozenRenderer:
+@contextlib.asynccontextmanager
+async def ready_renderer():
+    """A started helper that has said it is ready; stopped afterwards."""
     renderer = FrozenRenderer()
-    await renderer.start()
-    assert await eventually(lambda: renderer.running, timeout=30)  # the helper imports, then says it is ready
-    return renderer
+    try:
+        await renderer.start()
+        assert await eventually(lambda: renderer.running, timeout=30)  # the helper imports, then says it is ready
+        yield renderer
+    finally:
+        await renderer.stop()
 
 
 async def test_the_helper_renders_every_kind_of_block_as_the_widget_does():
-    renderer = await started()
-    try:
-        app = FrozenHost()
-        async with app.run_test(size=(90, 40)) as pilot:
-            frozen = FrozenMarkdown()
-            await app.query_one("#log").mount(frozen)
-            await pilot.pause()
+    async with ready_renderer() as renderer:
+        async with laid_out_frozen() as (app, pilot, frozen):
             for size, theme in (((90, 40), "textual-dark"), ((47, 40), "textual-light")):
                 app.theme = theme
                 await pilot.resize_terminal(*size)
@@ -68,13 +80,10 @@ async def test_the_helper_renders_every_kind_of_block_as_the_widget_does():
                     own = frozen._render_chunk(len(frozen.chunks) - 1, job.options.max_width)
                     assert helper == (own, frozen._ends_with_rule[-1]), chunk
             assert {job.follows_block for job in [frozen._job(c, i, 40) for i, c in enumerate(frozen.chunks)]} == {True, False}
-    finally:
-        await renderer.stop()
 
 
 async def test_an_answer_frozen_by_the_helper_ends_with_the_sent_text_drawn_as_in_process():
-    renderer = await started()
-    try:
+    async with ready_renderer() as renderer:
         app = PaneHost()
         async with app.run_test(size=(100, 40)) as pilot:
             pane = app.query_one(ChatPane)
@@ -96,8 +105,6 @@ async def test_an_answer_frozen_by_the_helper_ends_with_the_sent_text_drawn_as_i
                 reference.add(chunk)
             await pilot.pause()
             assert shown(answer.frozen) == shown(reference)
-    finally:
-        await renderer.stop()
 
 
 async def test_a_job_that_no_longer_fits_is_rendered_in_process():
@@ -120,13 +127,8 @@ async def test_a_job_that_no_longer_fits_is_rendered_in_process():
 
 
 async def test_a_helper_that_dies_costs_nothing_and_is_started_again():
-    renderer = await started()
-    try:
-        app = FrozenHost()
-        async with app.run_test(size=(90, 40)) as pilot:
-            frozen = FrozenMarkdown()
-            await app.query_one("#log").mount(frozen)
-            await pilot.pause()
+    async with ready_renderer() as renderer:
+        async with laid_out_frozen() as (app, pilot, frozen):
             first = renderer._process
             assert first is not None
             first.kill()
@@ -136,16 +138,13 @@ async def test_a_helper_that_dies_costs_nothing_and_is_started_again():
             assert await renderer.render(job, app.console.color_system) is None  # the caller renders itself
             assert await eventually(lambda: renderer.running and renderer._process is not first, timeout=30)
             assert await renderer.render(job, app.console.color_system) is not None
-    finally:
-        await renderer.stop()
     assert renderer._process is None
 
 
 async def test_text_written_while_the_helper_renders_is_kept():
     """A first text of two blocks freezes one of them at once; what comes while the helper
     renders it waits for the drain, never going to the tail that the freeze then empties."""
-    renderer = await started()
-    try:
+    async with ready_renderer() as renderer:
         app = PaneHost()
         async with app.run_test(size=(100, 40)) as pilot:
             pane = app.query_one(ChatPane)
@@ -160,8 +159,6 @@ async def test_text_written_while_the_helper_renders_is_kept():
             answer = pane.log_view.query_one(StreamingAnswer)
             assert renderer.served >= 1
             assert answer.source == "".join(text)
-    finally:
-        await renderer.stop()
 
 
 async def test_renders_before_the_helper_is_ready_stay_in_process_and_start_no_other():
@@ -169,11 +166,7 @@ async def test_renders_before_the_helper_is_ready_stay_in_process_and_start_no_o
     await renderer.start()  # spawned; it imports before it says it is ready
     first = renderer._process
     try:
-        app = FrozenHost()
-        async with app.run_test(size=(90, 40)) as pilot:
-            frozen = FrozenMarkdown()
-            await app.query_one("#log").mount(frozen)
-            await pilot.pause()
+        async with laid_out_frozen() as (app, pilot, frozen):
             job = frozen.next_job("# a heading\n\n")
             assert job is not None
             assert await renderer.render(job, app.console.color_system) is None  # not ready yet

@@ -12,6 +12,7 @@ import os
 import pickle
 import struct
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 _LENGTH = struct.Struct("!I")
@@ -67,3 +68,55 @@ async def stop_helper(process: asyncio.subprocess.Process, grace_s: float = 5.0)
     except asyncio.TimeoutError:
         process.kill()
         await process.wait()
+
+
+class HelperProcess:
+    """One helper process on the screen's side: started under a lock (a start and a stop never
+    interleave), its pipe read by a pump task, stopped with whoever owns it. Subclasses say what
+    the pump does with the messages and what starting means to their callers."""
+
+    def __init__(self) -> None:
+        self._process: asyncio.subprocess.Process | None = None
+        self._pump_task: asyncio.Task | None = None
+        self._lock: asyncio.Lock | None = None  # made on first use, inside the running loop
+
+    @property
+    def _starting(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    @property
+    def alive(self) -> bool:
+        """The helper runs and its pipe is read."""
+        return self._process is not None and self._process.returncode is None and self._pump_task is not None \
+            and not self._pump_task.done()
+
+    async def _spawn(self, module: str,
+                     pump: Callable[[asyncio.subprocess.Process], Awaitable[None]]) -> asyncio.subprocess.Process:
+        """Start ``python -m module`` and ``pump`` on its pipe (call under :attr:`_starting`)."""
+        process = self._process = await start_helper(module)
+        self._pump_task = asyncio.create_task(pump(process))
+        return process
+
+    def send(self, message: tuple) -> bool:
+        """Write ``message`` to the helper; False when its pipe is gone (the pump reports the exit)."""
+        process = self._process
+        if process is None or process.stdin is None or process.stdin.is_closing():
+            return False
+        try:
+            process.stdin.write(pack(message))
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        return True
+
+    async def stop(self) -> None:
+        """Close the pipe (the helper exits); kill it if it lingers. A start still under way
+        finishes first, so an owner closed at once leaves no helper."""
+        async with self._starting:
+            process, self._process = self._process, None
+            if process is None:
+                return
+            await stop_helper(process)
+            if self._pump_task is not None:
+                await asyncio.gather(self._pump_task, return_exceptions=True)

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-from console.core.helper_pipe import READ_CHUNK, FrameReader, pack, start_helper, stop_helper
+from console.core.helper_pipe import READ_CHUNK, FrameReader, HelperProcess, pack
 from console.core.streaming import Delta, Final, StreamError, TritonStreamClient
 
 __all__ = ["FrameReader", "ProcessStreamClient", "StreamProcess", "pack"]
@@ -137,34 +137,28 @@ class _Inbox:
         return messages
 
 
-class StreamProcess:
+class StreamProcess(HelperProcess):
     """The helper process and its pipe (start it early: it takes about a second to import)."""
 
     def __init__(self) -> None:
-        self._process: asyncio.subprocess.Process | None = None
-        self._pump_task: asyncio.Task | None = None
+        super().__init__()
         self._inboxes: dict[int, _Inbox] = {}  # the running helper's streams
         self._ids = itertools.count(1)
-        self._starting: asyncio.Lock | None = None
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.returncode is None and self._pump_task is not None \
-            and not self._pump_task.done()
+        return self.alive
 
     async def start(self) -> None:
         """Start the helper unless it runs (a dead one is replaced)."""
-        if self._starting is None:
-            self._starting = asyncio.Lock()
         async with self._starting:
             if self.running:
                 return
+            inboxes = self._inboxes = {}  # a dead helper's pump only ever fails its own streams
             try:
-                self._process = await start_helper("console.core.stream_process")
+                await self._spawn("console.core.stream_process", lambda process: self._pump(process, inboxes))
             except OSError as exc:
                 raise StreamError("broken", f"could not start the stream reader process: {exc}") from None
-            self._inboxes = {}  # a dead helper's pump only ever fails its own streams
-            self._pump_task = asyncio.create_task(self._pump(self._process, self._inboxes))
 
     @staticmethod
     async def _pump(process: asyncio.subprocess.Process, inboxes: dict[int, _Inbox]) -> None:
@@ -181,15 +175,6 @@ class StreamProcess:
             for rid, inbox in list(inboxes.items()):
                 inbox.put(("error", rid, "broken", f"the stream reader process exited (status {code})"))
 
-    def send(self, message: tuple) -> None:
-        process = self._process
-        if process is None or process.stdin is None or process.stdin.is_closing():
-            return
-        try:
-            process.stdin.write(pack(message))
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the pump reports the exit to every open stream
-
     def open(self) -> tuple[int, _Inbox]:
         """A new stream's id and inbox (the pump fails it if the helper dies from now on)."""
         if self._pump_task is None or self._pump_task.done():  # it died between start() and now
@@ -200,24 +185,6 @@ class StreamProcess:
 
     def close_inbox(self, rid: int) -> None:
         self._inboxes.pop(rid, None)
-
-    async def stop(self) -> None:
-        """Close the pipe (the helper then cancels its streams and exits); kill it if it lingers.
-
-        A start still under way finishes first, so a screen closed at once leaves no helper.
-        """
-        if self._starting is None:
-            self._starting = asyncio.Lock()
-        async with self._starting:
-            await self._stop()
-
-    async def _stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        await stop_helper(process)
-        if self._pump_task is not None:
-            await asyncio.gather(self._pump_task, return_exceptions=True)
 
 
 class ProcessStreamClient:

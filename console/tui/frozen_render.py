@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 
-from console.core.helper_pipe import READ_CHUNK, FrameReader, pack, start_helper, stop_helper
+from console.core.helper_pipe import READ_CHUNK, FrameReader, HelperProcess, pack
 from console.tui.widgets.frozen_markdown import ChunkJob, render_chunk
 from console.tui.widgets.streaming_answer import WARM_UP_TEXT
 
@@ -76,15 +76,13 @@ def main() -> None:
 
 
 # ----- the screen's side ---------------------------------------------------------------------------
-class FrozenRenderer:
+class FrozenRenderer(HelperProcess):
     """One helper process and its pipe (start it early: it takes about a second to import)."""
 
     def __init__(self) -> None:
-        self._process: asyncio.subprocess.Process | None = None
-        self._pump_task: asyncio.Task | None = None
+        super().__init__()
         self._waiting: dict[int, asyncio.Future[Rendered | None]] = {}
         self._ids = itertools.count(1)
-        self._starting: asyncio.Lock | None = None
         self._restart: asyncio.Task | None = None
         self._ready: asyncio.subprocess.Process | None = None  # the helper that said it is ready
         self.served = 0  # chunks the helpers have rendered
@@ -93,28 +91,22 @@ class FrozenRenderer:
     @property
     def running(self) -> bool:
         """Whether the helper is up and has said it is ready (renders before that stay in process)."""
-        return self._process is not None and self._process is self._ready and self._process.returncode is None \
-            and self._pump_task is not None and not self._pump_task.done()
+        return self.alive and self._process is self._ready
 
     async def start(self) -> None:
         """Start the helper unless one is alive (starting or running); a dead one is replaced."""
-        if self._starting is None:
-            self._starting = asyncio.Lock()
         async with self._starting:
             if self._process is not None and self._process.returncode is None:
                 return
+            waiting = self._waiting = {}  # a dead helper's pump only ever fails its own renders
             try:
-                self._process = await start_helper("console.tui.frozen_render")
+                await self._spawn("console.tui.frozen_render", lambda process: self._pump(process, waiting))
             except OSError:
                 self._process = None  # renders stay in process
-                return
-            self._waiting = {}  # a dead helper's pump only ever fails its own renders
-            self._pump_task = asyncio.create_task(self._pump(self._process, self._waiting))
 
     async def render(self, job: ChunkJob, color_system: str | None) -> Rendered | None:
         """``job``'s lines from the helper, or None when the helper cannot give them."""
-        process = self._process
-        if not self.running or process is None or process.stdin is None or process.stdin.is_closing():
+        if not self.running:
             self._start_again()
             return None
         rid = next(self._ids)
@@ -122,10 +114,7 @@ class FrozenRenderer:
         waiting = self._waiting
         waiting[rid] = future
         try:
-            process.stdin.write(pack(("render", rid, color_system, job)))
-            return await future
-        except (BrokenPipeError, ConnectionResetError):
-            return None
+            return await future if self.send(("render", rid, color_system, job)) else None
         finally:
             waiting.pop(rid, None)
 
@@ -158,18 +147,6 @@ class FrozenRenderer:
             for future in list(waiting.values()):
                 if not future.done():
                     future.set_result(None)
-
-    async def stop(self) -> None:
-        """Close the pipe (the helper exits); a start still under way finishes first."""
-        if self._starting is None:
-            self._starting = asyncio.Lock()
-        async with self._starting:
-            process, self._process = self._process, None
-            if process is None:
-                return
-            await stop_helper(process)
-            if self._pump_task is not None:
-                await asyncio.gather(self._pump_task, return_exceptions=True)
 
 
 if __name__ == "__main__":
