@@ -1,4 +1,5 @@
-"""The pipe to a helper process: length-prefixed pickles both ways, and starting the helper.
+"""The pipe to a helper process: length-prefixed pickles both ways, starting and stopping the
+helper, and :class:`HelperProcess`, the screen's side that both helpers share.
 
 Two helpers use it: the stream reader (console/core/stream_process.py) and the frozen-Markdown
 renderer (console/tui/frozen_render.py). Each is ``python -m <module>`` with its stdin and
