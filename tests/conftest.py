@@ -33,6 +33,23 @@ def gc_given_back():
     assert gc.get_freeze_count() == 0, "an app left objects frozen"
 
 
+_SERVERS: dict[str, TritonServer] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test reports every session tritonserver that is no longer running, with its exit
+    code and log tail: a flaky "connection refused" then says whether the server died, and why."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for name, server in _SERVERS.items():
+        if server.process is not None and not server.alive():
+            tail = "\n".join(server.log_text().splitlines()[-40:])
+            report.sections.append((f"tritonserver {name!r} exited with code {server.process.returncode}", tail))
+
+
 @pytest.fixture(scope="session")
 def triton_server_factory(tmp_path_factory):
     """Start a real tritonserver over a model repository on free ports; stopped at session end.
@@ -61,12 +78,14 @@ def triton_server_factory(tmp_path_factory):
                     continue
                 raise
             servers.append(server)
+            _SERVERS[f"{name}-{len(servers)}"] = server
             return server
         raise last  # type: ignore[misc]
 
     yield start
     for server in servers:
         server.stop()
+    _SERVERS.clear()
 
 
 @pytest.fixture(scope="session")
