@@ -75,15 +75,16 @@ async def run_batch(
     params = sampling.parameters()
 
     async def worker() -> None:
-        while True:
-            try:
-                index = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            done = await complete(client, model, chat_messages(prompts[index], sampling), params, stream=stream)
-            results[index] = done
-            if on_done is not None:
-                on_done(index, done)
+        async with client.lane() as lane:  # one stream per worker, reused prompt after prompt
+            while True:
+                try:
+                    index = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                done = await complete(lane, model, chat_messages(prompts[index], sampling), params, stream=stream)
+                results[index] = done
+                if on_done is not None:
+                    on_done(index, done)
 
     await asyncio.gather(*(worker() for _ in range(min(concurrency, len(prompts)))))
     return BatchResult(model, url, list(prompts), [r for r in results if r is not None], sampling, concurrency, stream)

@@ -1,8 +1,10 @@
 """A concurrency sweep: for each level, a closed loop of N clients, genai-perf metrics per level.
 
 At concurrency C, C workers each send a request, wait for its last token, and send the next,
-until the level's request count is reached (genai-perf's "concurrency" load mode). A warm-up
-request per model runs first and is not counted.
+until the level's request count is reached (genai-perf's "concurrency" load mode). Each worker
+sends its requests on one gRPC stream of its own (``StreamLane``, as perf_analyzer does in
+streaming mode), so TTFT does not count opening a stream. A warm-up request per model runs
+first and is not counted.
 """
 
 from __future__ import annotations
@@ -62,9 +64,10 @@ async def run_level(client: Any, model: str, concurrency: int, requests: int, pr
 
     async def worker() -> None:
         nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            done.append(await complete(client, model, messages, params))
+        async with client.lane() as lane:  # one stream per worker, as perf_analyzer's streaming mode
+            while remaining > 0:
+                remaining -= 1
+                done.append(await complete(lane, model, messages, params))
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     timings = [c.timing for c in done if c.timing is not None]

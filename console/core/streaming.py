@@ -12,6 +12,7 @@ Triton then marks the request cancelled and the model aborts the generation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -189,6 +190,55 @@ async def _read(call: Any, timeout_s: float) -> Any:
     return read.result()
 
 
+class _Answer:
+    """One request's responses turned into events, whichever stream carried them."""
+
+    def __init__(self, t_start: float) -> None:
+        self.t_start = t_start
+        self.pieces: list[str] = []
+        self.output_tokens = 0
+        self.input_tokens: int | None = None
+        self.finish_reason: str | None = None
+        self.t_first: float | None = None
+
+    def events(self, response: Any, now: float) -> list[Delta | Final]:
+        """The events one response makes (a Delta, the Final, both or none); raises StreamError."""
+        if response is grpc.aio.EOF:
+            raise StreamError("broken", "the stream ended before the final response")
+        if response.error_message:
+            message = response.error_message
+            raise StreamError(classify(message, self.t_first is None and not self.pieces), message)
+        result = InferResult(response.infer_response)
+        text = _text(_first(result, "text_output"))
+        tokens = _first(result, "num_output_tokens")
+        count = int(tokens) if tokens is not None else (1 if text else 0)
+        if self.input_tokens is None and _first(result, "num_input_tokens") is not None:
+            self.input_tokens = int(_first(result, "num_input_tokens"))
+        reason = _first(result, "finish_reason")
+        if reason is not None:
+            self.finish_reason = _text(reason) or None
+        events: list[Delta | Final] = []
+        if text or count:
+            if text and self.t_first is None:
+                self.t_first = now
+            self.pieces.append(text)
+            self.output_tokens += count
+            events.append(Delta(text=text, tokens=count, t=now))
+        if _is_final(result):
+            events.append(
+                Final(
+                    text="".join(self.pieces),
+                    finish_reason=self.finish_reason,
+                    input_tokens=self.input_tokens,
+                    output_tokens=self.output_tokens,
+                    t_start=self.t_start,
+                    t_first=self.t_first,
+                    t_end=time.monotonic(),
+                )
+            )
+        return events
+
+
 RECONNECT_WAIT_S = 5.0  # over the channel's longest reconnect backoff (2 s + jitter, triton_channel.py)
 
 
@@ -207,6 +257,7 @@ class TritonStreamClient(LazyTritonChannel):
     ) -> AsyncIterator[Delta | Final]:
         """Yield :class:`Delta` events, then exactly one :class:`Final`; raise :class:`StreamError`.
 
+        The request gets a gRPC stream of its own, closed after its final response.
         ``stream=False`` asks the model for the whole answer in one response (the batch client's
         ``--no-stream``); the events are the same, TTFT then equals the end-to-end latency.
         """
@@ -216,18 +267,26 @@ class TritonStreamClient(LazyTritonChannel):
             async def requests() -> AsyncIterator[Any]:
                 yield request  # one request, then half-close: Triton ends the stream after its final response
 
-            client = self._get()
-            return client._client_stub.ModelStreamInfer(requests(), metadata=client._get_metadata(None))
+            return self.open_stream(requests())
 
-        pieces: list[str] = []
-        output_tokens = 0
-        input_tokens: int | None = None
-        finish_reason: str | None = None
-        t_first: float | None = None
-        done = False
-        t_start = time.monotonic()
+        async with contextlib.aclosing(self.events(model, open_call, lambda call: call.cancel())) as events:
+            async for event in events:
+                yield event  # closing this iterator closes ``events`` at once, which cancels the call
+
+    def open_stream(self, requests: AsyncIterator[Any]) -> Any:
+        """A ModelStreamInfer call that sends what ``requests`` yields."""
+        client = self._get()
+        return client._client_stub.ModelStreamInfer(requests, metadata=client._get_metadata(None))
+
+    async def events(self, model: str, open_call: Any, drop: Any) -> AsyncIterator[Delta | Final]:
+        """Read one request's responses as events from the call ``open_call()`` sends it on.
+
+        ``drop(call)`` runs when the request ends without its final response (an error, a
+        timeout, the consumer stopped): the call is cancelled, so Triton cancels the request.
+        """
+        answer = _Answer(time.monotonic())  # just before the request is sent
         call = open_call()
-        answered = retried = False
+        answered = retried = done = False
         try:
             while True:
                 try:
@@ -241,47 +300,24 @@ class TritonStreamClient(LazyTritonChannel):
                         # before a server restart and fails fast meanwhile. Other streams share
                         # the channel, so it is not closed: if it connects, retry once.
                         retried = True
+                        drop(call)
                         if await self.reconnected(RECONNECT_WAIT_S):
                             call = open_call()
                             continue
                     raise error from None
                 answered = True
-                now = time.monotonic()
-                if response is grpc.aio.EOF:
-                    raise StreamError("broken", "the stream ended before the final response")
-                if response.error_message:
-                    message = response.error_message
-                    raise StreamError(classify(message, t_first is None and not pieces), message)
-                result = InferResult(response.infer_response)
-                text = _text(_first(result, "text_output"))
-                tokens = _first(result, "num_output_tokens")
-                count = int(tokens) if tokens is not None else (1 if text else 0)
-                if input_tokens is None and _first(result, "num_input_tokens") is not None:
-                    input_tokens = int(_first(result, "num_input_tokens"))
-                reason = _first(result, "finish_reason")
-                if reason is not None:
-                    finish_reason = _text(reason) or None
-                if text or count:
-                    if text and t_first is None:
-                        t_first = now
-                    pieces.append(text)
-                    output_tokens += count
-                    yield Delta(text=text, tokens=count, t=now)
-                if _is_final(result):
-                    done = True
-                    yield Final(
-                        text="".join(pieces),
-                        finish_reason=finish_reason,
-                        input_tokens=input_tokens,
-                        output_tokens=output_tokens,
-                        t_start=t_start,
-                        t_first=t_first,
-                        t_end=time.monotonic(),
-                    )
+                for event in answer.events(response, time.monotonic()):
+                    done = isinstance(event, Final)
+                    yield event
+                if done:
                     return
         finally:
             if not done:
-                call.cancel()  # Triton sees the stream go away and cancels the request
+                drop(call)  # Triton sees the stream go away and cancels the request
+
+    def lane(self) -> StreamLane:
+        """A stream for one request after another (a closed-loop worker's; see StreamLane)."""
+        return StreamLane(self)
 
     async def complete(self, model: str, prompt: str | list[dict], sampling: dict | None = None) -> Final:
         """The whole generation, streamed and collected (for scripts and tests)."""
@@ -291,3 +327,61 @@ class TritonStreamClient(LazyTritonChannel):
                 final = event
         assert final is not None
         return final
+
+
+class StreamLane:
+    """One long-lived gRPC stream that carries one request after another.
+
+    A closed-loop worker (``bench``, the batch client) sends its next request on the stream its
+    last one used, as perf_analyzer does in streaming mode, instead of opening a stream per
+    request: opening one costs the client and tritonserver about a millisecond, which TTFT
+    would otherwise count. ``stream()`` has :meth:`TritonStreamClient.stream`'s contract; a
+    request that ends without its final response (error, timeout, consumer stopped) cancels
+    the stream, and the next request opens a new one. One request at a time per lane.
+    """
+
+    def __init__(self, client: TritonStreamClient) -> None:
+        self.client = client
+        self._call: Any = None
+        self._queue: asyncio.Queue | None = None
+
+    async def stream(
+        self, model: str, prompt: str | list[dict], sampling: dict | None = None, *, stream: bool = True
+    ) -> AsyncIterator[Delta | Final]:
+        request = stream_request(model, build_inputs(prompt, sampling, stream=stream))
+
+        def send() -> Any:
+            if self._call is None:
+                self._open()
+            self._queue.put_nowait(request)
+            return self._call
+
+        async with contextlib.aclosing(self.client.events(model, send, self._drop)) as events:
+            async for event in events:
+                yield event
+
+    def _open(self) -> None:
+        queue: asyncio.Queue = asyncio.Queue()
+
+        async def requests() -> AsyncIterator[Any]:
+            while (request := await queue.get()) is not None:
+                yield request
+
+        self._call, self._queue = self.client.open_stream(requests()), queue
+
+    def _drop(self, call: Any) -> None:
+        call.cancel()
+        if call is self._call:
+            self._call = self._queue = None
+
+    async def close(self) -> None:
+        """End the stream (nothing may be in flight)."""
+        if self._call is not None:
+            self._queue.put_nowait(None)  # half-close first, then let go of the call
+            self._drop(self._call)
+
+    async def __aenter__(self) -> StreamLane:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
