@@ -11,7 +11,8 @@
 #                                      pinned and unpinned once; logs in $OUT (8 files, about 8 minutes)
 #   BASE=<commit> bash bench/wide_host.sh base    here: that commit's console/ and bench/ in .base/
 #   bash bench/wide_host.sh ab [N]     there, call 2 instead of run (carry .whl/ui2 and .base): N rounds
-#                                      (default 2) of P1 and P2 (AB="p1 p2") for .base and this tree,
+#                                      (default 2) of P1 and P2 (AB="p1 p2"; add p3 for P3, P3_ARGS its
+#                                      flags) for .base and this tree,
 #                                      alternating, pinned and unpinned (AB_CPUS="0,1 all"; P2_TOKENS,
 #                                      P2_ARGS: P2's --tokens and more flags, e.g. P2_ARGS=--stalls)
 set -euo pipefail
@@ -78,6 +79,10 @@ ab() {  # AB="p1 p2" (default) picks the scripts, AB_CPUS="0,1 all" (default) th
       case " ${AB:-p1 p2} " in *" p2 "*)
         one "$cpus" p2-base-$tag .base/bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-}
         one "$cpus" p2-$tag bench/p2_two_pane_lag.py --rounds 1 --tokens ${P2_TOKENS:-1000} ${P2_ARGS:-};;
+      esac
+      case " ${AB:-p1 p2} " in *" p3 "*)
+        one "$cpus" p3-base-$tag .base/bench/p3_bench_accuracy.py ${P3_ARGS:-}
+        one "$cpus" p3-$tag bench/p3_bench_accuracy.py ${P3_ARGS:-};;
       esac
     done
   done
