@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.pacer import machine, serve  # noqa: E402
-from bench.screen_driver import ask_both, chat_app, wait_models  # noqa: E402
+from bench.screen_driver import ask_both, running_chat  # noqa: E402
 
 MODELS = {"pacer-a": {"tokens_per_second": 200, "ttft_ms": 20, "max_tokens": 8},
           "pacer-b": {"tokens_per_second": 200, "ttft_ms": 20, "max_tokens": 8}}
@@ -68,8 +68,6 @@ async def raw_ttft(url: str) -> float:
 
 
 async def screen_runs(url: str, runs: int, raw: list[float], shown: list[float], seen: list[float]) -> None:
-    from textual.widgets import Markdown
-
     from console.core import chat as chat_mod
 
     marks: dict[str, float] = {}
@@ -79,21 +77,13 @@ async def screen_runs(url: str, runs: int, raw: list[float], shown: list[float],
         marks["accepted"] = time.monotonic()
         return original_ask(self, prompt)
 
-    original_append = Markdown.append
-
-    async def append(self, markdown):  # noqa: ANN001, ANN202
-        result = await original_append(self, markdown)
-        answer = self.parent
-        if "first" not in marks and answer is not None and answer.parent is not None and answer.parent.id == "log-A" and self.source:
+    def appended(answer) -> None:  # noqa: ANN001
+        if "first" not in marks and answer.parent.id == "log-A" and answer.live.source:
             marks["first"] = time.monotonic()
-        return result
 
     chat_mod.ChatSession.ask = ask
-    Markdown.append = append
-    app = chat_app(url, ["pacer-a", "pacer-b"])
-    async with app.run_test(size=(140, 40)) as pilot:
-        screen = app.screen
-        await wait_models(pilot)
+    async with running_chat(url, ["pacer-a", "pacer-b"], (140, 40), appended) as pilot:
+        screen = pilot.app.screen
         for _ in range(runs):
             raw.append(await raw_ttft(url))
             marks.clear()
@@ -103,7 +93,6 @@ async def screen_runs(url: str, runs: int, raw: list[float], shown: list[float],
             seen.append(marks["first"] - marks["accepted"])
             await screen.action_new()  # same prompt, no history, every run
     chat_mod.ChatSession.ask = original_ask
-    Markdown.append = original_append
 
 
 def pct(values: list[float], p: float) -> float:

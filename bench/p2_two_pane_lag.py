@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.loop_stalls import LoopStalls  # noqa: E402
 from bench.pacer import expected_text, machine, serve  # noqa: E402
-from bench.screen_driver import ask_both, chat_app, wait_models  # noqa: E402
+from bench.screen_driver import ask_both, running_chat  # noqa: E402
 
 
 async def client_alone(url: str) -> float:
@@ -60,17 +60,14 @@ async def client_alone(url: str) -> float:
 
 async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = None) -> dict:
     from textual.app import App
-    from textual.widgets import Markdown
 
     from console.core import stream_process, streaming
     from console.core.latency import percentile
-    from console.tui.widgets.streaming_answer import StreamingAnswer
 
     arrivals: dict[str, list[tuple[float, int, float]]] = {}  # (read by the reader process, text so far, seen by the screen)
     renders: dict[str, list[tuple[float, int]]] = {}
     paints: list[float] = []  # when the screen handed a frame to the terminal (headless: would have)
     original_stream = stream_process.ProcessStreamClient.stream
-    original_append = Markdown.append
     original_display = App._display
 
     async def stream(self, model, prompt, sampling=None, **kw):  # noqa: ANN001, ANN202
@@ -81,12 +78,8 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
                 arrivals.setdefault(model, []).append((event.t, total, time.monotonic()))
             yield event
 
-    async def append(self, markdown):  # noqa: ANN001, ANN202
-        result = await original_append(self, markdown)
-        answer = self.parent
-        if isinstance(answer, StreamingAnswer) and answer.live is self and answer.parent is not None:
-            renders.setdefault(answer.parent.id or "", []).append((time.monotonic(), len(answer.source)))
-        return result
+    def appended(answer) -> None:  # noqa: ANN001
+        renders.setdefault(answer.parent.id or "", []).append((time.monotonic(), len(answer.source)))
 
     def display(self, screen, renderable):  # noqa: ANN001, ANN202
         if renderable is not None and not self._batch_count:  # what App._display does not skip
@@ -94,17 +87,14 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
         return original_display(self, screen, renderable)
 
     stream_process.ProcessStreamClient.stream = stream
-    Markdown.append = append
     App._display = display
     lags: list[float] = []
     paint_lags: list[float] = []  # to the first frame drawn after the text is in the document
     to_screen: list[float] = []  # reader process -> the screen's loop hands the delta to the pane's worker
     dropped = 0
     rate_seen: list[float] = []
-    app = chat_app(url, ["fast-a", "fast-b"])
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = app.screen
-        await wait_models(pilot)
+    async with running_chat(url, ["fast-a", "fast-b"], (160, 48), appended) as pilot:
+        screen = pilot.app.screen
         for _ in range(rounds):
             arrivals.clear()
             renders.clear()
@@ -131,7 +121,6 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
                     paint_lags.append(paints[at] - t_arrival if at < len(paints) else float("inf"))
             await screen.action_new()
     stream_process.ProcessStreamClient.stream = original_stream
-    Markdown.append = original_append
     App._display = original_display
     return {
         "lag_p50_ms": percentile(lags, 50) * 1000,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 
@@ -48,3 +50,37 @@ async def ask_both(pilot: Any, prompt: str) -> None:
     await pilot.press("enter")
     while not (screen.session.exchanges and len(screen.session.exchanges[-1].answers) == 2 and not screen.streaming):
         await asyncio.sleep(0.01)
+
+
+@contextlib.contextmanager
+def after_tail_appends(seen: Callable[[Any], None]) -> Iterator[None]:
+    """Call ``seen(answer)`` each time a chat answer's live Markdown tail has taken new text
+    (``LiveMarkdown.extend``, which the answer's stream and its first text go through): from
+    then on the text is in the document, and the next frame draws it."""
+    from console.tui.widgets.live_markdown import LiveMarkdown
+    from console.tui.widgets.streaming_answer import StreamingAnswer
+
+    original = LiveMarkdown.extend
+
+    async def extend(self, markdown):  # noqa: ANN001, ANN202
+        await original(self, markdown)
+        answer = self.parent
+        if isinstance(answer, StreamingAnswer) and answer.live is self and answer.parent is not None:
+            seen(answer)
+
+    LiveMarkdown.extend = extend
+    try:
+        yield
+    finally:
+        LiveMarkdown.extend = original
+
+
+@contextlib.asynccontextmanager
+async def running_chat(url: str, models: list[str], size: tuple[int, int], seen: Callable[[Any], None]) -> AsyncIterator[Any]:
+    """The chat screen headless over ``models``, ready to ask (``wait_models``), with ``seen``
+    told of every append to an answer's live tail (``after_tail_appends``); yields the pilot."""
+    with after_tail_appends(seen):
+        app = chat_app(url, models)
+        async with app.run_test(size=size) as pilot:
+            await wait_models(pilot)
+            yield pilot

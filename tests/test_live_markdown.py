@@ -53,15 +53,12 @@ def cuts(text: str, size: int = 7) -> list[str]:
 
 
 async def screenshot_of(widget: Markdown, feed: list[str], theme: str) -> tuple[str, list[str]]:
-    """The screen's SVG, and the kinds of the LiveBlocks shown."""
+    """The screen's SVG, and the kinds of the LiveBlocks shown (``feed`` is for a LiveMarkdown)."""
     app = Host(widget)
     async with app.run_test(size=(70, 80)) as pilot:
         app.theme = theme
-        if feed:
-            stream = Markdown.get_stream(widget)
-            for piece in feed:
-                await stream.write(piece)
-            await stream.stop()
+        for piece in feed:  # as the answer's drain feeds its live tail
+            await widget.extend(piece)
         await pilot.pause()
         kinds = [block.kind for block in widget.query(LiveBlock)]
         return app.export_screenshot(), kinds
@@ -121,17 +118,17 @@ async def test_a_streamed_list_is_one_widget_drawn_again_in_place_unless_quoted(
     live = LiveMarkdown("")
     app = Host(live)
     async with app.run_test(size=(70, 40)) as pilot:
-        await live.append("- first ite")
+        await live.extend("- first ite")
         (lst,) = live.query_children(MarkdownBlock)
-        await live.append("m\n- sec")
-        await live.append("ond\n- third")
+        await live.extend("m\n- sec")
+        await live.extend("ond\n- third")
         await pilot.pause()
         assert isinstance(lst, LiveBlock) and lst.kind == "list" and live.query_children(MarkdownBlock).first() is lst  # not mounted again
         assert not lst.children  # the items are drawn, not mounted
         lines = [lst.render_line(y).text for y in range(lst.size.height)]
         assert [line.strip() for line in lines if line.strip()] == ["• first item", "• second", "• third"]
         await live.restart()
-        await live.append("> quoted\n>\n> - one\n> - two\n")  # a list inside a quote: Textual's widgets
+        await live.extend("> quoted\n>\n> - one\n> - two\n")  # a list inside a quote: Textual's widgets
         await pilot.pause()
         assert not [b for b in live.query(LiveBlock) if b.kind == "list"] and len(live.query(MarkdownBulletList)) == 1
 
@@ -140,7 +137,7 @@ async def test_a_theme_change_restyles_live_headings():
     live = LiveMarkdown("")
     app = Host(live)
     async with app.run_test(size=(70, 40)) as pilot:
-        await live.append("## A heading\n\nand text")
+        await live.extend("## A heading\n\nand text")
         await pilot.pause()
         heading = live.query_one(LiveBlock)
         before = heading.styles.color
@@ -157,29 +154,29 @@ async def test_first_text_and_the_block_after_a_restart_update_the_mounted_block
         (placeholder,) = live.query_children(MarkdownBlock)
         assert isinstance(placeholder, LiveBlock) and placeholder.kind == "empty" and not placeholder.display
 
-        await live.append("## Hea")  # an answer's first text: no new widget
+        await live.extend("## Hea")  # an answer's first text: no new widget
         assert list(live.query_children(MarkdownBlock)) == [placeholder]
         assert placeholder.kind == "h2" and placeholder.display and "Hea" in placeholder._content.plain
-        await live.append("ding\n\nA para")
+        await live.extend("ding\n\nA para")
         blocks = list(live.query_children(MarkdownBlock))
         assert [b.kind for b in blocks] == ["h2", "p"] and blocks[0] is placeholder
 
         await live.restart()  # the next block: the last widget stays, emptied
         assert list(live.query_children(MarkdownBlock)) == [blocks[1]] and live.source == ""
         assert blocks[1].kind == "empty" and not blocks[1].display
-        await live.append("# Next")
+        await live.extend("# Next")
         assert list(live.query_children(MarkdownBlock)) == [blocks[1]] and blocks[1].kind == "h1"
         assert live.source == "# Next"
 
         await live.restart()
-        await live.append("- a list\n- of two")  # a list: the same widget again
+        await live.extend("- a list\n- of two")  # a list: the same widget again
         assert list(live.query_children(MarkdownBlock)) == [blocks[1]] and blocks[1].kind == "list"
-        await live.append("\n\nthen a paragraph")  # a second block: mounted after it
+        await live.extend("\n\nthen a paragraph")  # a second block: mounted after it
         assert [b.kind for b in live.query_children(MarkdownBlock)] == ["list", "p"]
         await live.restart()  # the last widget stays, emptied, for the next block
         assert list(live.query_children(MarkdownBlock))[0].kind == "empty"
 
-        await live.append("> a quote")  # not a paragraph, heading or list: Textual mounts its widget
+        await live.extend("> a quote")  # not a paragraph, heading or list: Textual mounts its widget
         (quote,) = live.query_children(MarkdownBlock)
         assert not isinstance(quote, LiveBlock)
         await live.restart()  # a quote is removed; an empty LiveBlock waits for the next block
@@ -213,8 +210,8 @@ async def test_a_restart_waits_for_appends_in_flight_then_switches_in_one_step()
     live = LiveMarkdown("")
     app = Host(live)
     async with app.run_test(size=(70, 40)) as pilot:
-        await live.append("> a quote")
-        in_flight = asyncio.ensure_future(live.append("\n>\n> and more"))
+        await live.extend("> a quote")
+        in_flight = asyncio.ensure_future(live.extend("\n>\n> and more"))
         await asyncio.sleep(0)  # the append has started: it holds the document's lock
         seen = []
 
@@ -228,3 +225,22 @@ async def test_a_restart_waits_for_appends_in_flight_then_switches_in_one_step()
         (waiting,) = live.query_children(MarkdownBlock)
         assert isinstance(waiting, LiveBlock) and waiting.kind == "empty" and live.source == ""
         await pilot.pause()
+
+
+async def test_text_extended_while_a_restart_waits_is_kept_in_the_emptied_tail():
+    """``extend`` takes the document as it is once it holds the lock: text written while a
+    restart waits behind an append in flight lands in the emptied tail, not in the text the
+    restart takes away."""
+    live = LiveMarkdown("")
+    app = Host(live)
+    async with app.run_test(size=(70, 40)) as pilot:
+        in_flight = asyncio.ensure_future(live.extend("> a quote"))  # mounts: holds the lock across awaits
+        await asyncio.sleep(0)
+        restarting = asyncio.ensure_future(live.restart())
+        await asyncio.sleep(0)  # the restart waits for the lock
+        await live.extend("next")
+        await asyncio.gather(in_flight, restarting)
+        assert live.source == "next"
+        await pilot.pause()
+        (block,) = live.query_children(MarkdownBlock)
+        assert isinstance(block, LiveBlock) and block.kind == "p"

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
+from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from rich.segment import Segment
 from textual.await_complete import AwaitComplete
@@ -33,6 +34,7 @@ from textual.strip import Strip
 from textual.widgets import Markdown
 from textual.widgets._markdown import (  # the list classes are not exported; textual is pinned
     MarkdownBulletList,
+    MarkdownHeader,
     MarkdownOrderedList,
 )
 from textual.widgets.markdown import MarkdownBlock
@@ -183,12 +185,54 @@ def kind_of(token: Token) -> str:
 
 
 class LiveMarkdown(Markdown):
-    """Textual's ``Markdown`` (fed by its ``MarkdownStream``) whose paragraphs, headings and
-    top-level lists are :class:`LiveBlock` s, and which always ends with one mounted."""
+    """Textual's ``Markdown`` whose paragraphs, headings and top-level lists are
+    :class:`LiveBlock` s, which always ends with one mounted, and which takes streamed text in
+    the writer's own task (:meth:`extend`)."""
 
     BLOCKS = {**Markdown.BLOCKS, **{tag: LiveBlock for tag in (*HEADINGS, "paragraph_open")},
               "bullet_list_open": LiveBlock.or_textual(MarkdownBulletList),
               "ordered_list_open": LiveBlock.or_textual(MarkdownOrderedList)}
+
+    async def extend(self, markdown: str) -> None:
+        """Append ``markdown`` in the caller's task: ``Markdown.append``'s steps without its hops.
+
+        ``append`` runs its work in a task of its own and reports back through a ``gather``
+        (``AwaitComplete``), and ``MarkdownStream`` adds a task in front: five or six turns of the
+        event loop per append, each queued behind whatever else is ready, frames included. At two
+        panes × 2,500 tok/s those turns were most of the ~18 ms from a delta's arrival to its
+        text being in the document (P2, docs/benchmarks.md). The steps are Textual 8.2's
+        ``append`` (textual is pinned): parse from the last top-level block on, update the last
+        block in place, mount the rest.
+        """
+        async with self.lock:  # after a restart or an append in flight: text is never dropped
+            self._markdown = self.source + markdown
+            parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
+            start_line = self._last_parsed_line
+            tokens = parser.parse("".join(self._markdown.splitlines(keepends=True)[start_line:]))
+            existing = [child for child in self.children if isinstance(child, MarkdownBlock)]
+            for token in reversed(tokens):
+                if token.map is not None and token.level == 0:
+                    self._last_parsed_line += token.map[0]
+                    break
+            new_blocks = list(self._parse_markdown(tokens))
+            for block in new_blocks:
+                start, end = block.source_range
+                block.source_range = (start + start_line, end + start_line)
+            headers = any(isinstance(block, MarkdownHeader) for block in new_blocks)
+            with self.app.batch_update():
+                if existing and new_blocks:
+                    existing[-1].source_range = new_blocks[0].source_range
+                    try:
+                        await existing[-1]._update_from_block(new_blocks[0])
+                    except IndexError:  # as Textual does: that block could not take it, mount it
+                        pass
+                    else:
+                        new_blocks = new_blocks[1:]
+                if new_blocks:
+                    await self.mount_all(new_blocks)
+            if headers:
+                self._table_of_contents = None
+                self.post_message(Markdown.TableOfContentsUpdated(self, self.table_of_contents).set_sender(self))
 
     def update(self, markdown: str) -> AwaitComplete:
         updated = super().update(markdown)

@@ -4,10 +4,11 @@ Textual's ``Markdown`` makes one widget per block, and every reflow walks all of
 answer (hundreds of headings, paragraphs and lists) saturates the event loop, and then even
 reading the gRPC stream falls behind (docs/benchmarks.md, P2). So only the live tail of an
 answer is a Textual ``Markdown`` (a :class:`~console.tui.widgets.live_markdown.LiveMarkdown`,
-whose paragraphs, headings and lists update in place instead of mounting) fed through its
-``MarkdownStream``; once the tail holds more than :data:`LIVE_BLOCKS` top-level blocks, all but
-the last are cut off at a top-level block boundary (markdown-it's own, so a list or a fenced code
-block is never split) and frozen: added to a
+whose paragraphs, headings and lists update in place instead of mounting) fed as
+``MarkdownStream`` feeds one, but from the drain's own task (``LiveMarkdown.extend``); once
+the tail holds more than :data:`LIVE_BLOCKS` top-level blocks, all but the last are cut off
+at a top-level block boundary (markdown-it's own, so a list or a fenced code block is never
+split) and frozen: added to a
 :class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown`, which renders each frozen chunk
 once (``rich.markdown.Markdown``; in a helper process when the pane has one,
 console/tui/frozen_render.py) and never touches it again. Writes go into a buffer that a
@@ -25,8 +26,6 @@ from typing import TYPE_CHECKING
 from markdown_it import MarkdownIt
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownStream
 
 from console.tui.widgets.frozen_markdown import FrozenMarkdown
 from console.tui.widgets.live_markdown import LiveMarkdown
@@ -133,11 +132,10 @@ class StreamingAnswer(Vertical):
         loop goes on drawing (console/tui/frozen_render.py); without one, or when the helper
         cannot, the frozen part renders it here.
 
-        The caller has stopped the tail's ``MarkdownStream``; ``finished`` covers the tail's
-        text. The tail is emptied in place (``LiveMarkdown.restart``: its last paragraph,
-        heading or list widget stays mounted for the next one), not replaced by a fresh widget:
-        mounting one (CSS, compose) cost more on every freeze. (Never ``update(text)``: ``append``
-        after it re-parses only the last line.)
+        ``finished`` covers the tail's text. The tail is emptied in place
+        (``LiveMarkdown.restart``: its last paragraph, heading or list widget stays mounted for
+        the next one), not replaced by a fresh widget: mounting one (CSS, compose) cost more on
+        every freeze. (Never ``update(text)``: an append after it re-parses only the last line.)
         """
         rendered = None
         job = self.frozen.next_job(finished) if renderer is not None else None
@@ -151,10 +149,12 @@ class AnswerStream:
     """Feeds a :class:`StreamingAnswer`: ``write`` only buffers; a task drains the buffer.
 
     Each drain sends blocks that are complete straight to the frozen part (they never become
-    Markdown widgets); only the last, still growing block goes through the tail's
-    ``MarkdownStream``. The drain does not wait for a frame between appends (it did, 1/60 s:
-    that wait was most of the median lag in P2, docs/benchmarks.md); under load the buffer
-    batches by itself, since text piles up while the loop is busy elsewhere.
+    Markdown widgets); only the last, still growing block is appended to the live tail, in this
+    task (``LiveMarkdown.extend``: Textual's ``MarkdownStream`` and ``append`` cost five or six
+    turns of the event loop per append, each behind frames). The drain does not wait for a
+    frame between appends (it did, 1/60 s: that wait was most of the median lag in P2,
+    docs/benchmarks.md); under load the buffer batches by itself, since text piles up while the
+    loop is busy elsewhere, or while an append runs.
     """
 
     def __init__(self, answer: StreamingAnswer, renderer: FrozenRenderer | None = None) -> None:
@@ -165,7 +165,6 @@ class AnswerStream:
         self._closing = False
         self._tail = ""  # all text given to the current live tail's stream
         self._written = False  # whether any text came yet
-        self._markdown_stream: MarkdownStream = Markdown.get_stream(answer.live)
         self._task = asyncio.create_task(self._run())
 
     async def write(self, text: str) -> None:
@@ -183,7 +182,7 @@ class AnswerStream:
             # mount a widget per block in the tail. (Only the very first: the tail can look
             # empty later too, while a freeze waits for the renderer.)
             self._tail = text
-            await asyncio.shield(self.answer.live.append(text))  # a stop mid-append keeps the text
+            await asyncio.shield(self.answer.live.extend(text))  # a stop mid-append keeps the text
             return
         self._pending.append(text)
         self._wake.set()
@@ -196,13 +195,11 @@ class AnswerStream:
         finished, last = split_finished_blocks(self._tail + text)
         if not finished:
             self._tail += text
-            await self._markdown_stream.write(text)
+            await self.answer.live.extend(text)
             return
-        await self._markdown_stream.stop()  # the tail's source is now complete
         await self.answer.freeze(finished, self.renderer)
-        self._markdown_stream = Markdown.get_stream(self.answer.live)
         self._tail = last
-        await self._markdown_stream.write(last)
+        await self.answer.live.extend(last)
 
     async def _run(self) -> None:
         while not self._closing:
@@ -220,4 +217,3 @@ class AnswerStream:
 
     async def _drain_rest(self) -> None:
         await self._flush()
-        await self._markdown_stream.stop()
