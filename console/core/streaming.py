@@ -16,7 +16,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,7 +278,9 @@ class TritonStreamClient(LazyTritonChannel):
         client = self._get()
         return client._client_stub.ModelStreamInfer(requests, metadata=client._get_metadata(None))
 
-    async def events(self, model: str, open_call: Any, drop: Any) -> AsyncIterator[Delta | Final]:
+    async def events(
+        self, model: str, open_call: Callable[[], Any], drop: Callable[[Any], None]
+    ) -> AsyncIterator[Delta | Final]:
         """Read one request's responses as events from the call ``open_call()`` sends it on.
 
         ``drop(call)`` runs when the request ends without its final response (an error, a
@@ -375,9 +377,9 @@ class StreamLane:
             self._call = self._queue = None
 
     async def close(self) -> None:
-        """End the stream (nothing may be in flight)."""
+        """End the stream (nothing may be in flight, so cancelling the call cancels no request)."""
         if self._call is not None:
-            self._queue.put_nowait(None)  # half-close first, then let go of the call
+            self._queue.put_nowait(None)  # the request generator ends rather than wait forever
             self._drop(self._call)
 
     async def __aenter__(self) -> StreamLane:
