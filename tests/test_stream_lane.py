@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
 from bench.pacer import expected_text
@@ -29,7 +30,8 @@ async def test_requests_one_after_another_share_one_stream_and_keep_their_own_an
             assert call is not None  # the stream stays open after the final response
             answers = [first] + [(await collect(lane.stream("echo", f"word{i} other{i}")))[1] for i in range(3)]
             assert lane._call is call, "the later requests opened streams of their own"
-        assert lane._call is None  # closed with the lane
+        assert lane._call is None  # closed with the lane: half-closed, and the server ended it
+        assert await call.code() == grpc.StatusCode.OK
     finally:
         await client.close()
     assert [d.text for d in deltas] == ["alpha", "beta", "gamma"]

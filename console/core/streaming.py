@@ -376,11 +376,20 @@ class StreamLane:
         if call is self._call:
             self._call = self._queue = None
 
-    async def close(self) -> None:
-        """End the stream (nothing may be in flight, so cancelling the call cancels no request)."""
-        if self._call is not None:
-            self._queue.put_nowait(None)  # the request generator ends rather than wait forever
-            self._drop(self._call)
+    async def close(self, timeout_s: float = 5.0) -> None:
+        """End the stream the way a finished request's stream ends: half-close, then the server
+        closes it. Nothing is in flight, so nothing needs cancelling, and tritonserver 2.51's
+        gRPC cancellation path has a known race that can crash it (docs/decisions.md); the call
+        is cancelled only if the server does not close it within ``timeout_s``."""
+        call = self._call
+        if call is None:
+            return
+        self._queue.put_nowait(None)  # the request generator ends: gRPC half-closes the stream
+        self._call = self._queue = None
+        try:
+            await asyncio.wait_for(call.code(), timeout_s)
+        except (asyncio.TimeoutError, grpc.RpcError):
+            call.cancel()
 
     async def __aenter__(self) -> StreamLane:
         return self
