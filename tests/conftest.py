@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gc
 import shutil
-import time
 import warnings
 from pathlib import Path
 
 import pytest
 
+from console.core.server_watch import start_again
 from console.core.tritonserver import Ports, TritonServer, TritonServerError, free_ports
 
 TESTS = Path(__file__).resolve().parent
@@ -250,9 +250,6 @@ def revived(server: TritonServer) -> TritonServer:
     code = server.process.returncode
     tail = "\n".join(server.log_text().splitlines()[-12:])
     warnings.warn(UpstreamCrash(f"tritonserver exited with code {code} under a test; started again\n{tail}"), stacklevel=2)
-    if server.log_file is not None and server.log_file.is_file():
-        server.log_file.rename(server.log_file.with_suffix(f".crashed-{time.monotonic_ns()}.log"))
-    server.process = None
-    server.start()
+    start_again(server, "test")
     server.wait_ready(timeout=300)
     return server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import shutil
@@ -20,6 +21,7 @@ from textual.widgets import DataTable, Static
 from console.cli.local import connect_config
 from console.core import local_stack
 from console.core.config import Config
+from console.core.streaming import TritonStreamClient
 from console.core.tritonserver import free_ports, port_free
 from console.tui.app import TritonConsoleApp
 
@@ -123,14 +125,17 @@ def test_local_starts_prints_and_stops_on_sigint(tmp_path):
     assert all(port_free(port) for port in ports)  # tritonserver is gone too
 
 
-def test_local_serves_a_chosen_repository_and_sigterm_stops_it(tmp_path):
+@contextlib.contextmanager
+def local_on_echo(tmp_path: Path):
+    """`triton-console local --models <echo repo>`, ready; stopped with SIGTERM on the way out,
+    which must end it with status 0 and free its ports. Yields (process, output so far, ports)."""
     repo = tmp_path / "repo"
     shutil.copytree(TESTS / "models" / "echo", repo / "echo")
     ports = free_ports(3)
     proc = start_cli(*port_args(ports), "--models", str(repo), env_home=tmp_path)
     try:
         out = read_until(proc, "Ctrl-C stops it.", timeout=180)
-        assert "models: echo" in out, out
+        yield proc, out, ports
         proc.send_signal(signal.SIGTERM)
         rest = drain(proc, timeout=60)
     finally:
@@ -138,6 +143,48 @@ def test_local_serves_a_chosen_repository_and_sigterm_stops_it(tmp_path):
             proc.kill()
     assert proc.returncode == 0, rest
     assert all(port_free(port) for port in ports)
+
+
+def test_local_serves_a_chosen_repository_and_sigterm_stops_it(tmp_path):
+    with local_on_echo(tmp_path) as (_proc, out, _ports):
+        assert "models: echo" in out, out
+
+
+async def ask_echo(url: str, prompt: str) -> str:
+    client = TritonStreamClient(url, timeout_s=30)
+    try:
+        return (await client.complete("echo", prompt)).text
+    finally:
+        await client.close()
+
+
+def tritonserver_pid(grpc_port: int) -> int:
+    """The pid of the tritonserver that listens on ``grpc_port`` (from /proc)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmdline and cmdline[0].endswith(b"tritonserver") and f"--grpc-port={grpc_port}".encode() in cmdline:
+            return int(entry.name)
+    raise AssertionError(f"no tritonserver on port {grpc_port}")
+
+
+def test_local_starts_a_crashed_server_again_and_says_so(tmp_path):
+    """tritonserver 2.51 can crash on a client's cancellation (README, "Known upstream crash"):
+    `triton-console local` starts it again on the same ports and reports both on stderr."""
+    with local_on_echo(tmp_path) as (proc, _out, ports):
+        os.kill(tritonserver_pid(ports[0]), signal.SIGSEGV)
+        seen, deadline = [], time.monotonic() + 120
+        while not any("is back on the same ports" in line for line in seen) and time.monotonic() < deadline:
+            try:
+                seen.append(proc.stdout_rest.get(timeout=1) or "")
+            except queue.Empty:
+                continue
+        out = "".join(seen)
+        assert "tritonserver exited (code -11); starting it again (1 of 3)" in out, out
+        assert "is back on the same ports" in out, out
+        assert asyncio.run(ask_echo(f"localhost:{ports[0]}", "still here")) == "stillhere"
 
 
 def test_local_taken_port_is_a_clear_error(tmp_path):
@@ -201,9 +248,11 @@ def test_dash_dash_local_opens_the_app_on_the_stack_and_stops_it(tmp_path, monke
         monkeypatch.setenv(f"TRITON_CONSOLE_LOCAL_{key}", str(value))
     seen = {}
 
-    def run_app_headless(cfg):
+    def run_app_headless(cfg, on_app=None):
         async def drive():
             app = TritonConsoleApp(cfg)
+            on_app(app)  # the stack's watch, reporting to this app
+            seen["watching"] = any(t.name == "tritonserver-watch" for t in threading.enumerate())
             async with app.run_test(size=(120, 30)) as pilot:
                 table = app.screen.query_one(DataTable)
                 deadline = time.monotonic() + 30
@@ -222,6 +271,7 @@ def test_dash_dash_local_opens_the_app_on_the_stack_and_stops_it(tmp_path, monke
     assert seen["models"] == ["echo"]
     assert seen["rows"] == 1 and "READY" in seen["state"]
     assert all(port_free(port) for port in ports)  # stopped with the app
+    assert seen["watching"] and not any(t.name == "tritonserver-watch" for t in threading.enumerate())
 
 
 @pytest.mark.smollm

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,8 +86,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             print(f"models: {', '.join(stack.models)}", flush=True)
             ready = True
             print("Ctrl-C stops it.", flush=True)
-            while stack.server.alive():
-                time.sleep(0.5)
+            watch = stack.watch(lambda line: print(redact(f"triton-console local: {line}"), file=sys.stderr, flush=True))
+            while not watch.gave_up.wait(0.5):
+                pass
             print(redact(f"tritonserver exited unexpectedly:\n{stack.server.relevant_log_lines()}"), file=sys.stderr)
             return 1
     except TritonServerError as exc:
@@ -112,7 +112,16 @@ def run_app_on_local_stack(args: argparse.Namespace, cfg: Config) -> int:
     try:
         with running_stack(args, cfg) as stack:
             print(f"ready in {stack.ready_s:.1f}s: {', '.join(stack.models)} on {stack.grpc_url}", file=sys.stderr, flush=True)
-            return run_app(connect_config(cfg, stack))
+            # the app hears of a crashed and restarted server (console/core/server_watch.py)
+            return run_app(connect_config(cfg, stack), on_app=lambda app: stack.watch(lambda line: tell_app(app, redact(line))))
     except TritonServerError as exc:
         print(redact(f"triton-console --local: {exc}"), file=sys.stderr)
         return 1
+
+
+def tell_app(app, line: str) -> None:  # noqa: ANN001 - a running TritonConsoleApp
+    """A line from the local server's watch, as a notification in the app (from its thread)."""
+    try:
+        app.call_from_thread(app.notify, line, title="local tritonserver", severity="warning", timeout=15)
+    except RuntimeError:  # the app is not running (yet, or any more)
+        print(line, file=sys.stderr, flush=True)

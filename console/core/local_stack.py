@@ -14,10 +14,12 @@ import re
 import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from console.core import paths
+from console.core.server_watch import ServerWatch
 from console.core.tritonserver import Ports, TritonServer, TritonServerError
 
 SOURCE_REPOSITORY = paths.repo_root() / "model_repository"
@@ -145,6 +147,7 @@ class LocalStack:
     models: list[str]
     repository: Path
     ready_s: float = 0.0
+    _watch: ServerWatch | None = field(default=None, repr=False)
 
     @property
     def grpc_url(self) -> str:
@@ -161,7 +164,14 @@ class LocalStack:
     def where(self) -> list[str]:
         return [f"{name:<8} localhost:{port}" for name, port in self.server.ports.items()]
 
+    def watch(self, report: Callable[[str], None], max_restarts: int = 3) -> ServerWatch:
+        """Start the server again whenever it dies on its own (console/core/server_watch.py)."""
+        self._watch = ServerWatch(self.server, report, max_restarts=max_restarts).start()
+        return self._watch
+
     def stop(self) -> int | None:
+        if self._watch is not None:
+            self._watch.stop()  # first: a stopped server is not a crashed one
         return self.server.stop()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from textual.app import App
@@ -89,6 +90,10 @@ class TritonConsoleApp(App):
         return PLACES
 
 
-def run_app(config: Config) -> int:
-    TritonConsoleApp(config).run()
+def run_app(config: Config, on_app: Callable[[TritonConsoleApp], None] | None = None) -> int:
+    """Run the app until it exits; ``on_app`` gets it first (to send it notifications)."""
+    app = TritonConsoleApp(config)
+    if on_app is not None:
+        on_app(app)
+    app.run()
     return 0
