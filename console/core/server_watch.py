@@ -53,7 +53,8 @@ class ServerWatch:
             if self.server.alive() or self._stopping.is_set():
                 continue
             if not self._restart():
-                self.gave_up.set()
+                if not self._stopping.is_set():  # a stop during a restart is not giving up
+                    self.gave_up.set()
                 return
 
     def _restart(self) -> bool:
