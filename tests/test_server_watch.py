@@ -64,3 +64,21 @@ async def test_it_gives_up_after_its_restarts(echo_stack):
     assert await eventually(watch.gave_up.is_set, 30)
     assert not echo_stack.server.alive()
     assert "not restarted: 1 restarts already" in lines[-1]
+
+
+async def test_the_app_on_the_local_stack_is_told_of_the_crash_and_the_restart(echo_stack):
+    """`triton-console --local`: the watch's lines reach the running app as notifications."""
+    from console.cli.local import connect_config, tell_app
+    from console.core.config import Config
+    from console.tui.app import TritonConsoleApp
+
+    app = TritonConsoleApp(connect_config(Config(), echo_stack))
+    async with app.run_test(size=(120, 30)) as pilot:
+        echo_stack.watch(lambda line: tell_app(app, line))
+        crash(echo_stack.server)
+        deadline = time.monotonic() + 120
+        while not any("is back" in n.message for n in app._notifications) and time.monotonic() < deadline:
+            await pilot.pause(0.2)
+        messages = [n.message for n in app._notifications]
+    assert any("exited (code -11); starting it again" in m for m in messages), messages
+    assert any("is back on the same ports" in m for m in messages), messages
