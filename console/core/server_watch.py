@@ -72,18 +72,18 @@ class ServerWatch:
             f"tritonserver exited (code {code}); starting it again ({self.restarts} of {self.max_restarts})"
             + (f", its log kept at {kept}" if kept else "")
         )
-        deadline = time.monotonic() + self.ready_timeout_s
-        while not self._stopping.is_set() and time.monotonic() < deadline:
+        try:
+            ready_s = self.server.wait_ready(self.ready_timeout_s, give_up=self._stopping.is_set)
+        except TritonServerError:
+            if self._stopping.is_set():
+                return False
             if not self.server.alive():
                 self.report("tritonserver exited again while starting")
                 return self._restart()
-            if self.server.is_ready():
-                self.report(f"tritonserver is back on the same ports after {time.monotonic() - self.server.started_at:.1f} s")
-                return True
-            time.sleep(0.25)
-        if not self._stopping.is_set():
             self.report(f"tritonserver not ready {self.ready_timeout_s:.0f} s after its restart")
-        return not self._stopping.is_set() and self.server.alive()
+            return True  # still running: keep watching it
+        self.report(f"tritonserver is back on the same ports after {ready_s:.1f} s")
+        return True
 
 
 def start_again(server: TritonServer, tag: str) -> str | None:

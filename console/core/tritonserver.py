@@ -20,6 +20,7 @@ import sysconfig
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,10 +228,13 @@ class TritonServer:
         except (urllib.error.URLError, OSError):
             return False
 
-    def wait_ready(self, timeout: float = 300.0, poll: float = 0.25) -> float:
-        """Block until the server and all its models are ready; returns seconds since start."""
+    def wait_ready(self, timeout: float = 300.0, poll: float = 0.25, give_up: Callable[[], bool] | None = None) -> float:
+        """Block until the server and all its models are ready; returns seconds since start.
+        Raises TritonServerError when it exits, after ``timeout``, or once ``give_up()`` is true."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if give_up is not None and give_up():
+                raise TritonServerError("stopped waiting for tritonserver to be ready")
             if not self.alive():
                 code = self.process.returncode if self.process else None
                 raise TritonServerError(
