@@ -57,13 +57,6 @@ def _ends_with_rule(markdown: RichMarkdown) -> bool:
     return bool(blocks) and blocks[-1].type == "hr"
 
 
-def rich_lines(widget: Widget, markdown: RichMarkdown, width: int) -> list[list[Segment]]:
-    """``markdown`` drawn by Rich at ``width`` in ``widget``'s style, as lines of segments."""
-    options = widget.app.console_options.update(highlight=False, width=width)
-    segments = widget.app.console.render(widget.post_render(markdown, widget.rich_style), options)
-    return list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False))
-
-
 @dataclass(frozen=True)
 class ChunkJob:
     """Everything the lines of one frozen chunk depend on. Equal jobs give equal lines in any
@@ -74,6 +67,12 @@ class ChunkJob:
     options: ConsoleOptions  # the app's console options at the chunk's width
     base_style: RichStyle  # the widget's
     link_style: RichStyle | None  # the widget's, when it has auto links
+
+
+def chunk_job(widget: Widget, chunk: str, width: int, follows_block: bool = False) -> ChunkJob:
+    """Rendering ``chunk`` at ``width`` in ``widget``, styled as Textual styles a renderable there."""
+    return ChunkJob(chunk, follows_block, widget.app.console_options.update(highlight=False, width=width),
+                    widget.rich_style, widget.link_style if widget.auto_links else None)
 
 
 def render_chunk(job: ChunkJob, console: Console) -> tuple[list[list[Segment]], bool]:
@@ -136,9 +135,7 @@ class FrozenMarkdown(Widget):
         """Chunk ``index`` (the chunks before it rendered) at ``width``: it follows a block that
         asks for a blank line unless the chunk before ends with a rule (chunks are rendered in
         order, each parsed once)."""
-        return ChunkJob(chunk, index > 0 and not self._ends_with_rule[index - 1],
-                        self.app.console_options.update(highlight=False, width=width), self.rich_style,
-                        self.link_style if self.auto_links else None)
+        return chunk_job(self, chunk, width, index > 0 and not self._ends_with_rule[index - 1])
 
     def _render_chunk(self, index: int, width: int) -> list[list[Segment]]:
         """The lines chunk ``index`` adds, exactly as they appear when rich renders all the

@@ -39,7 +39,7 @@ from textual.widgets._markdown import (  # the list classes are not exported; te
 )
 from textual.widgets.markdown import MarkdownBlock
 
-from console.tui.widgets.frozen_markdown import SharedParserMarkdown, rich_lines
+from console.tui.widgets.frozen_markdown import chunk_job, render_chunk
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 LISTS = ("bullet_list_open", "ordered_list_open")
@@ -154,7 +154,7 @@ class LiveBlock(MarkdownBlock):
     def _list_lines(self, width: int) -> list[list[Segment]]:
         source = self.source or ""
         if self._drawn != (source, width):
-            lines = rich_lines(self, SharedParserMarkdown(source), width) if width > 0 else []
+            lines = render_chunk(chunk_job(self, source, width), self.app.console)[0] if width > 0 else []
             while lines and not Segment.get_line_length(lines[0]):
                 lines.pop(0)
             self._lines, self._drawn = lines, (source, width)
