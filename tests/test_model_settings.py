@@ -54,6 +54,13 @@ def test_stream_interval_is_a_positive_integer(model_py):
         model_py.parse_settings(committed(stream_interval="2.5"))
 
 
+def test_response_threads_is_a_positive_integer(model_py):
+    assert model_py.parse_settings(committed())["response_threads"] == 4
+    assert model_py.parse_settings(committed(response_threads="1"))["response_threads"] == 1
+    with pytest.raises(ValueError, match="response_threads must be >= 1"):
+        model_py.parse_settings(committed(response_threads="0"))
+
+
 def test_unknown_parameter_fails_the_load_and_names_the_known_ones(model_py):
     with pytest.raises(ValueError, match=r"unknown config.pbtxt parameters \['stream_intervall'\]"):
         model_py.parse_settings(committed(stream_intervall="8"))

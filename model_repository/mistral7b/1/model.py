@@ -12,6 +12,7 @@ model's own chat template), ``stream``, ``sampling_parameters`` (JSON object), a
 ``exclude_input_in_output`` in; ``text_output`` (deltas when streaming), ``finish_reason``,
 ``num_input_tokens``, ``num_output_tokens`` (tokens in this response) out. Bad input gets an
 error response and the model keeps serving; a cancelled or dropped client aborts generation.
+Responses go out on the model's own sender threads (``Outbox``), never on vLLM's event loop.
 """
 
 import os
@@ -29,7 +30,9 @@ sys.path[:] = [p for p in sys.path if p not in _before] + _before
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
+import queue  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -61,6 +64,7 @@ SETTINGS = {
     "enforce_eager": (bool, False),  # vLLM: no CUDA graphs
     "max_num_seqs": (int, 64),  # vLLM: concurrent sequences
     "stream_interval": (int, 1),  # vLLM: a response every N tokens (first and last at once); 1 = every token
+    "response_threads": (int, 4),  # threads that send responses (a job always sends on the same one)
     "template_plain_text": (bool, True),  # plain text is sent as one user message through the chat template
     "default_max_tokens": (int, 256),
     "default_temperature": (float, 0.7),
@@ -81,6 +85,7 @@ SAMPLING = {
     "ignore_eos": (bool, lambda v: True, "true or false"),
 }
 ROLES = ("system", "user", "assistant")
+CANCEL_CHECK_S = 0.05  # a streaming job asks tritonserver whether it was cancelled at most this often
 TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0]
 TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0]
 E2E_BUCKETS = [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0]
@@ -142,6 +147,8 @@ def parse_settings(parameters):
         raise ValueError(f"parameter engine must be one of {ENGINES}, not {settings['engine']!r}")
     if settings["stream_interval"] < 1:
         raise ValueError("parameter stream_interval must be >= 1 (1 = a response for every token)")
+    if settings["response_threads"] < 1:
+        raise ValueError("parameter response_threads must be >= 1")
     if not 0 < settings["max_prompt_tokens"] < settings["max_model_len"]:
         raise ValueError("parameter max_prompt_tokens must be between 1 and max_model_len - 1")
     if not 1 <= settings["default_max_tokens"] < settings["max_model_len"]:
@@ -307,10 +314,53 @@ class Metrics:
             self._metrics[key].set(float(self._gauges[key]))
 
 
-class Job:
-    """One request in flight: its parsed input, its response sender, its timings and counts."""
+class Outbox:
+    """Sends the jobs' responses on threads of its own, so that whoever produces text (vLLM's event
+    loop, a CPU generation thread) never waits for tritonserver.
 
-    def __init__(self, request, prompt_ids, prompt_text, sampling, stream, include_prompt, metrics):
+    A send, a metric update and an ``is_cancelled()`` query are each a round trip to tritonserver
+    (a send took 0.25-0.65 ms on the lent H200 host, with the GIL released meanwhile). Done per
+    output on vLLM's event loop, they delayed vLLM's own work there - new requests, first tokens -
+    more the more streams ran (P4, docs/benchmarks.md). A job always sends on the same thread, so
+    its responses stay in order; text that arrives while its last response is on the way goes out
+    merged in the next one (as vLLM itself merges DELTA outputs for a slow reader); tritonserver
+    takes sends from several threads at once (its Python backend hands them to a thread pool).
+    """
+
+    def __init__(self, threads, logger):
+        self.logger = logger
+        self._lanes = [queue.SimpleQueue() for _ in range(threads)]
+        self._next = itertools.count()
+        for number, lane in enumerate(self._lanes):
+            threading.Thread(target=self._serve, args=(lane,), name=f"outbox-{number}", daemon=True).start()
+
+    def lane(self):
+        """The queue of the thread that will send one new job's responses."""
+        return self._lanes[next(self._next) % len(self._lanes)]
+
+    def _serve(self, lane):
+        while True:
+            job = lane.get()
+            if job is None:
+                return
+            try:
+                job.drain()
+            except Exception as exc:  # noqa: BLE001 - one job's failure never stops the thread
+                self.logger.log_error(f"sending a response failed: {exc!r}")
+
+    def close(self):
+        for lane in self._lanes:
+            lane.put(None)
+
+
+class Job:
+    """One request in flight: its parsed input, its response sender, its timings and counts.
+
+    The engine side calls :meth:`emit`, :meth:`finish` and :meth:`fail`; they only queue, and the
+    job's :class:`Outbox` thread does the talking to tritonserver (:meth:`drain`).
+    """
+
+    def __init__(self, request, prompt_ids, prompt_text, sampling, stream, include_prompt, metrics, outbox):
         self.sender = request.get_response_sender()
         self.request_id = (request.request_id() or "req") + "-" + uuid.uuid4().hex[:8]
         self.prompt_ids = prompt_ids
@@ -325,9 +375,23 @@ class Job:
         self.pieces = []
         self.state = "new"  # new -> waiting -> running -> done
         self.gone = False  # a send failed: the client is not there any more
+        self.cancel_seen = False  # tritonserver said the request was cancelled
+        self._lane = outbox.lane()
+        self._lock = threading.Lock()
+        self._text, self._tokens, self._end = [], 0, None  # what the next drain sends
+        self._queued = False
+        self._ttft_observed = False
+        self._checked = 0.0  # when the outbox last asked whether the request was cancelled
 
     def cancelled(self):
-        return self.gone or self.sender.is_cancelled()
+        """Whether to stop: asks tritonserver (a round trip; not for the engine's event loop)."""
+        if not (self.gone or self.cancel_seen) and self.sender.is_cancelled():
+            self.cancel_seen = True
+        return self.gone or self.cancel_seen
+
+    def cancel_known(self):
+        """Whether to stop, from what the outbox and the watcher last learned (no round trip)."""
+        return self.gone or self.cancel_seen
 
     def _send(self, response, final=False):
         flags = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL if final else 0
@@ -345,18 +409,69 @@ class Job:
             self.metrics.move(state, +1)
         self.state = state
 
+    def _queue(self, text="", tokens=0, end=None):
+        with self._lock:
+            if text:
+                self._text.append(text)
+            self._tokens += tokens
+            if end is not None:
+                self._end = end
+            if not self._queued:
+                self._queued = True
+                self._lane.put(self)
+
     def emit(self, text, tokens):
         """New text (and the tokens it holds) from the engine: a delta when streaming."""
         if tokens and self.t_first is None:
             self.t_first = time.monotonic()
-            self.metrics.observe("ttft", self.t_first - self.t_arrival)
         self.output_tokens += tokens
-        self.metrics.count("generation", tokens)
-        if self.stream:
-            if text or tokens:
-                self._send(self.response(text, tokens))
-        else:
+        if not self.stream:
             self.pieces.append(text)
+            text = ""
+        if text or tokens:
+            self._queue(text, tokens)
+
+    def finish(self, finish_reason):
+        """The last response (with the finish reason) goes after everything emitted before."""
+        self._queue(end=("finish", finish_reason, time.monotonic()))
+
+    def fail(self, message):
+        self._queue(end=("fail", message, time.monotonic()))
+
+    def drain(self):
+        """(Outbox thread) Send what was queued since the last drain: one response for the text,
+        then, once the job has ended, the closing one."""
+        with self._lock:
+            text, tokens, end = "".join(self._text), self._tokens, self._end
+            self._text, self._tokens, self._queued = [], 0, False
+        if self.state == "done":
+            return  # closed already; a late emit has nowhere to go
+        if self.t_first is not None and not self._ttft_observed:
+            self._ttft_observed = True
+            self.metrics.observe("ttft", self.t_first - self.t_arrival)
+        self.metrics.count("generation", tokens)
+        if self.stream and (text or tokens):
+            self._send(self.response(text, tokens))
+        if end is None:
+            now = time.monotonic()
+            if now - self._checked >= CANCEL_CHECK_S:
+                self._checked = now
+                self.cancelled()
+            return
+        kind, detail, t_end = end
+        self.set_state("done")
+        if kind == "fail":
+            self._send(pb_utils.InferenceResponse(error=pb_utils.TritonError(detail)), final=True)
+            return
+        self.metrics.observe("e2e", t_end - self.t_arrival)
+        if self.t_first is not None and self.output_tokens > 1:
+            self.metrics.observe("tpot", (t_end - self.t_first) / (self.output_tokens - 1))
+        if self.stream:
+            final = self.response("", 0, detail)
+        else:
+            full = "".join(self.pieces)
+            final = self.response((self.prompt_text + full) if self.include_prompt else full, self.output_tokens, detail)
+        self._send(final, final=True)
 
     def response(self, text, tokens, finish_reason=None):
         tensors = [
@@ -367,24 +482,6 @@ class Job:
         if finish_reason is not None:
             tensors.append(pb_utils.Tensor("finish_reason", np.array([finish_reason.encode()], dtype=np.object_)))
         return pb_utils.InferenceResponse(output_tensors=tensors)
-
-    def finish(self, finish_reason):
-        """The last response (with the finish reason), then the request is complete."""
-        self.set_state("done")
-        now = time.monotonic()
-        self.metrics.observe("e2e", now - self.t_arrival)
-        if self.t_first is not None and self.output_tokens > 1:
-            self.metrics.observe("tpot", (now - self.t_first) / (self.output_tokens - 1))
-        if self.stream:
-            final = self.response("", 0, finish_reason)
-        else:
-            text = "".join(self.pieces)
-            final = self.response((self.prompt_text + text) if self.include_prompt else text, self.output_tokens, finish_reason)
-        self._send(final, final=True)
-
-    def fail(self, message):
-        self.set_state("done")
-        self._send(pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), final=True)
 
 
 class TextSink:
@@ -583,10 +680,11 @@ class VllmEngine:
         return self.SamplingParams(**kwargs)
 
     async def _watch(self, job):
-        """Abort when the client goes away, even before the first token comes out."""
+        """Abort when the client goes away, even before the first token comes out (asking
+        tritonserver off the loop: the round trip would hold up every other stream)."""
         while True:
             await asyncio.sleep(0.25)
-            if job.cancelled():
+            if job.cancel_known() or await asyncio.to_thread(job.cancelled):
                 await self.engine.abort(job.request_id)
                 return
 
@@ -597,7 +695,7 @@ class VllmEngine:
             async for out in self.engine.generate({"prompt_token_ids": job.prompt_ids}, self._params(job.sampling), job.request_id):
                 if job.state == "waiting":
                     job.set_state("running")
-                if job.cancelled():
+                if job.cancel_known():  # learned by the outbox (at most CANCEL_CHECK_S old) or the watcher
                     await self.engine.abort(job.request_id)
                     reason = "cancelled"
                     break
@@ -605,7 +703,7 @@ class VllmEngine:
                 job.emit(piece.text, len(piece.token_ids))
                 if piece.finish_reason:
                     reason = "cancelled" if piece.finish_reason == "abort" else piece.finish_reason
-            job.finish(reason or ("cancelled" if job.cancelled() else "stop"))
+            job.finish(reason or ("cancelled" if job.cancel_known() else "stop"))
         except asyncio.CancelledError:  # an aborted request may end its generator this way
             job.finish("cancelled")
         except Exception as exc:  # noqa: BLE001 - reported to the client, the model keeps serving
@@ -644,6 +742,7 @@ class TritonPythonModel:
             self.tokenizer = AutoTokenizer.from_pretrained(source, **tokenizer_kwargs)
         engine = choose_engine(self.settings["engine"])
         self.metrics = Metrics(self.name, str(args["model_version"]))
+        self.outbox = Outbox(self.settings["response_threads"], self.logger)
         with explained(f"{self.name}: the {engine} engine cannot load {self.settings['model']!r}"):
             if engine == "vllm":
                 self.engine = VllmEngine(self.settings, self.logger)
@@ -715,10 +814,13 @@ class TritonPythonModel:
                 sender = request.get_response_sender()
                 sender.send(pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
                 continue
-            job = Job(request, prompt_ids, rendered, sampling, stream, include_prompt, self.metrics)
+            job = Job(request, prompt_ids, rendered, sampling, stream, include_prompt, self.metrics, self.outbox)
             self.metrics.count("prompt", len(prompt_ids))
             self.engine.submit(job)
         return None
 
     def finalize(self):
-        self.engine.shutdown()
+        try:
+            self.engine.shutdown()
+        finally:
+            self.outbox.close()

@@ -1,0 +1,97 @@
+"""model.py's Outbox through a real tritonserver: a test model (tests/models/outbox_burst) drives
+model.py's own ``Outbox`` and ``Job`` from an engine thread that emits far faster than responses
+can be sent, as vLLM's event loop does under load (P4, docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from console.core.streaming import Delta, Final, TritonStreamClient
+
+pytestmark = [pytest.mark.triton]
+
+MODELS = Path(__file__).parent / "models"
+MODEL_PY = Path(__file__).resolve().parents[1] / "model_repository" / "llama2" / "1" / "model.py"
+LLAMA2_IO = (Path(__file__).resolve().parents[1] / "model_repository" / "llama2" / "config.pbtxt").read_text()
+
+
+@pytest.fixture(scope="module")
+def burst_server(triton_server_factory, tmp_path_factory):
+    repo = tmp_path_factory.mktemp("outbox-repo")
+    shutil.copytree(MODELS / "outbox_burst", repo / "outbox_burst")
+    head = LLAMA2_IO.split("instance_group")[0]  # the served models' own inputs and outputs
+    params = (f'parameters {{ key: "model_py" value: {{ string_value: "{MODEL_PY}" }} }}\n'
+              'parameters { key: "response_threads" value: { string_value: "2" } }\n')
+    (repo / "outbox_burst" / "config.pbtxt").write_text(head + "instance_group [ { count: 1 kind: KIND_CPU } ]\n" + params)
+    return triton_server_factory(repo, name="outbox")
+
+
+def generated_tokens(server) -> float:
+    page = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in page.splitlines()
+               if line.startswith("vllm:generation_tokens_total{") and 'model="outbox_burst"' in line)
+
+
+async def collect(client: TritonStreamClient, tokens: int) -> tuple[list[Delta], Final]:
+    deltas: list[Delta] = []
+    async for event in client.stream("outbox_burst", json.dumps({"tokens": tokens, "pause_every": 100})):
+        if isinstance(event, Delta):
+            deltas.append(event)
+        else:
+            return deltas, event
+    raise AssertionError("no final response")
+
+
+async def test_a_burst_arrives_whole_in_order_and_merged(burst_server):
+    """Six streams of 3,000 tokens emitted back to back (a 0.5 ms pause every 100), on two sender
+    threads: every stream's text is whole and in order across its responses, its token counts add
+    up, the responses merged (fewer than tokens), the finish reason comes last, and the token
+    counter moved by exactly what was sent."""
+    before = generated_tokens(burst_server)
+    client = TritonStreamClient(burst_server.grpc_url, timeout_s=60)
+    try:
+        results = await asyncio.gather(*(collect(client, 3000) for _ in range(6)))
+    finally:
+        await client.close()
+    expected = "".join(f"t{i} " for i in range(3000))
+    for deltas, final in results:
+        assert "".join(d.text for d in deltas) == expected
+        assert sum(d.tokens for d in deltas) == 3000 == final.output_tokens
+        assert final.finish_reason == "length"
+        assert 1 < len(deltas) < 3000, f"{len(deltas)} responses: expected several, each merging many tokens"
+    assert generated_tokens(burst_server) - before == 6 * 3000
+    assert burst_server.process.poll() is None
+
+
+async def test_a_cancel_reaches_the_engine_through_the_outbox(burst_server):
+    """A long stream (a token every 2 ms) dropped by its client: the outbox learns of the cancel
+    while sending and the engine thread stops well before its 5,000 tokens."""
+    client = TritonStreamClient(burst_server.grpc_url, timeout_s=60)
+    before = generated_tokens(burst_server)
+    got = 0
+    try:
+        async for event in client.stream("outbox_burst", json.dumps({"tokens": 5000, "gap_ms": 2})):
+            got += event.tokens if isinstance(event, Delta) else 0
+            if got >= 50:
+                break  # closing the stream cancels the request on the server
+    finally:
+        await client.close()
+    deadline = time.monotonic() + 10
+    settled = generated_tokens(burst_server)
+    while time.monotonic() < deadline:  # the counter stops moving once the engine thread stopped
+        await asyncio.sleep(0.5)
+        now = generated_tokens(burst_server)
+        if now == settled:
+            break
+        settled = now
+    assert now == settled, "the engine kept generating after the cancel"
+    assert 50 <= settled - before < 2500
+    assert burst_server.process.poll() is None
