@@ -32,14 +32,17 @@ unpack() {
 # Our model_repository, pointed at the local models; committed configs stay untouched.
 # VARIANT_PY=path/model.py also serves llama2's config with that model.py as llama2_variant (P4 A/B;
 # bench/gpu/variants/*.patch are the variants tried, each against the model.py of the commit that
-# docs/benchmarks.md names for it (outbox/interval 6905b79, spawn c2f668b, switchinterval 6bc8f8e): here,
+# docs/benchmarks.md names for it (outbox/interval 6905b79, spawn c2f668b, switchinterval 6bc8f8e, gcstats/gcfreeze
+# f787998, ttfttrace the commit that added model.py's Outbox): here,
 # `git show BASE:model_repository/llama2/1/model.py > /tmp/m.py && patch -o bench/gpu/variant.py
 # /tmp/m.py bench/gpu/variants/NAME.patch`, then VARIANT_PY=$PWD/bench/gpu/variant.py).
 # VARIANT_SET="llama2_variant.KEY=VALUE ..." sets config parameters of the clone instead (or too),
 # e.g. VARIANT_SET=llama2_variant.engine_start=spawn with spawn.patch's model.py.
+# VARIANTS="llama2_NAME=path/model.py ..." serves several clones at once (each llama2_*; P4 measures each).
 make_repo() {  # $1: llama2 enforce_eager
-  local clone=()
+  local clone=() v
   [ -n "${VARIANT_PY:-}" ] && clone=(--clone "llama2_variant=llama2:$VARIANT_PY")
+  for v in ${VARIANTS:-}; do clone+=(--clone "${v%%=*}=llama2:${v#*=}"); done
   PYTHONPATH=/tmp/cli python3 "$G/make_repo.py" "$SRC/model_repository" $REPO "${clone[@]}" \
     llama2.model=$MODELS/llama-1b llama2.engine=vllm llama2.dtype=bfloat16 llama2.max_model_len=8192 \
     llama2.gpu_memory_utilization=0.2 llama2.enforce_eager="$1" llama2.cuda_visible_devices=0 llama2.max_num_seqs=64 \
@@ -125,6 +128,8 @@ serve() {  # (re)generate the repository and start tritonserver; llama2 with CUD
   nvidia-smi --query-gpu=memory.used,memory.total --format=csv,noheader
 }
 
+variants() { local d; for d in $REPO/llama2_*/; do [ -d "$d" ] && basename "$d"; done; }
+
 measure() {
   . $ENVF || exit 1
   local t0 cli; t0=$(now); cli="/tmp/cli:$SRC"
@@ -148,7 +153,7 @@ measure() {
 
 metrics() {
   . $ENVF || exit 1
-  local models=llama2,mistral7b; [ -d $REPO/llama2_variant ] && models=$models,llama2_variant
+  local models=llama2,mistral7b v; for v in $(variants); do models=$models,$v; done
   (cd "$G" && PYTHONPATH=/tmp/cli:$SRC timeout 150 python3 metrics_check.py localhost:$GRPC http://localhost:$METRICS/metrics \
      $models 8 64) > "$OUT/metrics_check.log" 2>&1; echo "metrics_check rc=$?"
   grep -E 'MATCH' "$OUT/metrics_check.log"
@@ -157,7 +162,7 @@ metrics() {
 p4() {
   . $ENVF || exit 1
   local t0; t0=$(now)
-  local variant=(); [ -d $REPO/llama2_variant ] && variant=(--variant llama2_variant)
+  local variant=() v; for v in $(variants); do variant+=(--variant "$v"); done
   (cd "$G" && PYTHONPATH=/tmp/cli:/tmp/site:$SRC timeout 560 python3 p4.py --url localhost:$GRPC --model llama2 "${variant[@]}" \
      --config $REPO/llama2/config.pbtxt --backend-dir $T/pytriton/tritonserver/backends/python \
      ${P4_EXTRA---extra-model $MODELS/llama-1b-7bshape --eager-contrast} ${P4_ARGS:-} --out "$OUT/p4.json") \

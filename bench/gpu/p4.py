@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -172,6 +173,33 @@ async def run_triton(pool, url: str, model: str, n: int, sampling: dict) -> list
     for job in pending:
         out += [StreamRecord(**r) for r in await asyncio.to_thread(job.get, 600)]
     return out
+
+
+class GcPauses:
+    """The collector's pauses in this process (the engine alone's front end), per generation, through
+    gc.callbacks: a full collection stops the engine's event loop as it would stop model.py's."""
+
+    def __init__(self) -> None:
+        self._t0: float | None = None
+        self.reset()
+        gc.callbacks.append(self)
+
+    def reset(self) -> None:
+        self.stats = {g: [0, 0.0, 0.0] for g in range(3)}  # count, total s, longest s
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        elif self._t0 is not None:
+            took, s = time.perf_counter() - self._t0, self.stats[info["generation"]]
+            s[0], s[1], s[2] = s[0] + 1, s[1] + took, max(s[2], took)
+
+    def summary(self) -> dict:
+        return {f"gen{g}": {"n": s[0], "total_ms": round(1000 * s[1], 2), "max_ms": round(1000 * s[2], 2)}
+                for g, s in self.stats.items()}
+
+
+GC_PAUSES = GcPauses()
 
 
 # ---- Engine side (this process, model.py's own engine class without Triton) --------------------
@@ -379,7 +407,11 @@ async def side_by_side(engine: EngineAlone, pool, args, sampling: dict, snapshot
             for side in sides[rep % len(sides):] + sides[:rep % len(sides)]:
                 if rep == 0 and n == max(args.concurrency):
                     cpu_snapshot(snapshots, f"{side} c={n}")
+                GC_PAUSES.reset()
                 s = await measure_once(engine, pool, args, side, n, sampling)
+                if side.startswith("engine"):
+                    s["gc"] = GC_PAUSES.summary()
+                    print(f"[p4] c={n:<3} rep={rep} {side:<12} gc in this process: {s['gc']}", flush=True)
                 runs[side].append(s)
                 print(f"[p4] c={n:<3} rep={rep} {side:<12} {args.mode} tokens={s['output_tokens']} requests={s['streams']} in={s['input_tokens']} "
                       f"{s['output_tok_s']:.0f} tok/s TTFT median {_ms(s['ttft_ms_median'])} p90 {_ms(s['ttft_ms_p90'])} "
