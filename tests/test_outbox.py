@@ -1,4 +1,4 @@
-"""model.py's Outbox through a real tritonserver: a test model (tests/models/outbox_burst) drives
+"""model.py's Outbox through a real tritonserver: a test model (bench/models/outbox_burst) drives
 model.py's own ``Outbox`` and ``Job`` from an engine thread that emits far faster than responses
 can be sent, as vLLM's event loop does under load (P4, docs/benchmarks.md).
 """
@@ -7,30 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from bench.outbox_burst import MODEL_PY, make_repository
 from console.core.streaming import Delta, Final, TritonStreamClient
 
 pytestmark = [pytest.mark.triton]
 
-MODELS = Path(__file__).parent / "models"
-MODEL_PY = Path(__file__).resolve().parents[1] / "model_repository" / "llama2" / "1" / "model.py"
-LLAMA2_IO = (Path(__file__).resolve().parents[1] / "model_repository" / "llama2" / "config.pbtxt").read_text()
-
 
 @pytest.fixture(scope="module")
 def burst_server(triton_server_factory, tmp_path_factory):
-    repo = tmp_path_factory.mktemp("outbox-repo")
-    shutil.copytree(MODELS / "outbox_burst", repo / "outbox_burst")
-    head = LLAMA2_IO.split("instance_group")[0]  # the served models' own inputs and outputs
-    params = (f'parameters {{ key: "model_py" value: {{ string_value: "{MODEL_PY}" }} }}\n'
-              'parameters { key: "response_threads" value: { string_value: "2" } }\n')
-    (repo / "outbox_burst" / "config.pbtxt").write_text(head + "instance_group [ { count: 1 kind: KIND_CPU } ]\n" + params)
+    repo = make_repository(tmp_path_factory.mktemp("outbox-repo"), {"outbox_burst": MODEL_PY}, response_threads=2)
     return triton_server_factory(repo, name="outbox")
 
 

@@ -1,23 +1,22 @@
-"""Drives model.py's own Outbox and Job from an engine thread that emits as fast as Python can
-(tests/test_outbox.py): responses merge, stay in order, and a cancel reaches the engine through
-the outbox's checks. text_input is JSON: {"tokens": N, "gap_ms": G, "pause_every": P} (a 0.5 ms pause
-after every P tokens lets the senders in, as vLLM's loop does between outputs)."""
+"""Drives model.py's own Outbox and Job from an engine thread that emits as fast as it is told
+(tests/test_outbox.py, bench/outbox_first_response.py; repositories from bench/outbox_burst.py):
+responses merge, stay in order, and a cancel reaches the engine through the outbox's checks.
+text_input is JSON: {"tokens": N, "gap_ms": G, "pause_every": P} (a 0.5 ms pause after every P
+tokens lets the senders in, as vLLM's loop does between outputs). Config parameters: model_py
+(the model.py whose Outbox and Job are driven), response_threads."""
 
 import importlib.util
 import json
-import os
 import threading
 import time
 
 import triton_python_backend_utils as pb_utils
 
-MODEL_PY = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "model_repository", "llama2", "1", "model.py")
-
 
 class TritonPythonModel:
     def initialize(self, args):
         config = json.loads(args["model_config"])
-        path = config["parameters"].get("model_py", {}).get("string_value") or MODEL_PY
+        path = config["parameters"]["model_py"]["string_value"]
         spec = importlib.util.spec_from_file_location("served_model", path)
         self.served = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(self.served)
