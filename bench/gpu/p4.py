@@ -231,6 +231,8 @@ class EngineAlone:
         t0 = time.monotonic()
         self.vllm = self.module.VllmEngine(self.settings, logger=None)
         self.start_s = time.monotonic() - t0
+        gc.collect()
+        gc.freeze()  # as model.py's initialize and vLLM's own server do after start-up
 
     def prompt_ids(self, text: str) -> list[int]:
         """The token ids model.py would send for this text_input (its own render_prompt)."""

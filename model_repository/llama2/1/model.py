@@ -29,6 +29,7 @@ sys.path[:] = [p for p in sys.path if p not in _before] + _before
 
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
+import gc  # noqa: E402
 import importlib.util  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
@@ -757,8 +758,15 @@ class TritonPythonModel:
                 self.engine = VllmEngine(self.settings, self.logger)
             else:
                 self.engine = TransformersEngine(self.settings, self.tokenizer, self.logger)
+        # The start-up heap (torch, transformers, vLLM, the tokenizer: ~620,000 objects under vLLM)
+        # is frozen, as vLLM's own server does (vllm.utils.gc_utils.freeze_gc_heap): a full
+        # collection of it took 100-400 ms on the lent H200 host, and while serving it would stop
+        # every stream of this model that long (P4 section 7, docs/benchmarks.md).
+        gc.collect()
+        gc.freeze()
         self.logger.log_info(
             f"[{self.name}] {self.engine.name} engine on {self.settings['model']} ready in {time.monotonic() - t0:.1f}s"
+            f" ({gc.get_freeze_count()} start-up objects left out of garbage collection)"
         )
 
     def _input(self, request, name):
