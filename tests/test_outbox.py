@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from bench.outbox_burst import MODEL_PY, make_repository
-from console.core.streaming import Delta, Final, TritonStreamClient
+from console.core.streaming import Delta, Final, StreamError, TritonStreamClient
 
 pytestmark = [pytest.mark.triton]
 
@@ -28,6 +28,19 @@ def generated_tokens(server) -> float:
     page = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
     return sum(float(line.rsplit(" ", 1)[1]) for line in page.splitlines()
                if line.startswith("vllm:generation_tokens_total{") and 'model="outbox_burst"' in line)
+
+
+async def settled_tokens(server, within_s: float = 10) -> float | None:
+    """The token counter once it stops moving (the engine thread stopped), or None."""
+    deadline = time.monotonic() + within_s
+    last = generated_tokens(server)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        now = generated_tokens(server)
+        if now == last:
+            return now
+        last = now
+    return None
 
 
 async def collect(client: TritonStreamClient, tokens: int) -> tuple[list[Delta], Final]:
@@ -74,14 +87,25 @@ async def test_a_cancel_reaches_the_engine_through_the_outbox(burst_server):
                 break  # closing the stream cancels the request on the server
     finally:
         await client.close()
-    deadline = time.monotonic() + 10
-    settled = generated_tokens(burst_server)
-    while time.monotonic() < deadline:  # the counter stops moving once the engine thread stopped
-        await asyncio.sleep(0.5)
-        now = generated_tokens(burst_server)
-        if now == settled:
-            break
-        settled = now
-    assert now == settled, "the engine kept generating after the cancel"
+    settled = await settled_tokens(burst_server)
+    assert settled is not None, "the engine kept generating after the cancel"
     assert 50 <= settled - before < 2500
+    assert burst_server.process.poll() is None
+
+
+async def test_a_response_that_cannot_be_sent_ends_the_request_with_an_error(burst_server):
+    """Text no response can carry (a lone surrogate) fails a drain: the client gets an error that
+    says so instead of waiting, the engine thread stops, and the next request is served."""
+    client = TritonStreamClient(burst_server.grpc_url, timeout_s=60)
+    before = generated_tokens(burst_server)
+    try:
+        with pytest.raises(StreamError, match="sending a response failed"):
+            async for _event in client.stream("outbox_burst", json.dumps({"tokens": 5000, "gap_ms": 1, "unsendable_at": 20})):
+                pass
+        settled = await settled_tokens(burst_server)
+        assert settled is not None and settled - before < 2500, "the engine kept generating"
+        deltas, final = await collect(client, 10)
+        assert "".join(d.text for d in deltas) == "".join(f"t{i} " for i in range(10)) and final.finish_reason == "length"
+    finally:
+        await client.close()
     assert burst_server.process.poll() is None

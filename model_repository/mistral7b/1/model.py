@@ -355,6 +355,7 @@ class Outbox:
                 job.drain()
             except Exception as exc:  # noqa: BLE001 - one job's failure never stops the thread
                 self.logger.log_error(f"sending a response failed: {exc!r}")
+                job.abandon(f"sending a response failed: {exc}")
 
     def close(self):
         for lane in self._lanes:
@@ -482,6 +483,17 @@ class Job:
             full = "".join(self.pieces)
             final = self.response((self.prompt_text + full) if self.include_prompt else full, self.output_tokens, detail)
         self._send(final, final=True)
+
+    def abandon(self, message):
+        """(Outbox thread) A drain failed: end the request with an error instead of leaving its
+        client waiting, and have the engine stop at its next output."""
+        self.gone = True
+        if self.state == "done":
+            return
+        try:
+            self.set_state("done")
+        finally:
+            self._send(pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), final=True)
 
     def response(self, text, tokens, finish_reason=None):
         tensors = [

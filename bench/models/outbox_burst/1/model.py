@@ -1,8 +1,9 @@
 """Drives model.py's own Outbox and Job from an engine thread that emits as fast as it is told
 (tests/test_outbox.py, bench/outbox_first_response.py; repositories from bench/outbox_burst.py):
 responses merge, stay in order, and a cancel reaches the engine through the outbox's checks.
-text_input is JSON: {"tokens": N, "gap_ms": G, "pause_every": P} (a 0.5 ms pause after every P
-tokens lets the senders in, as vLLM's loop does between outputs). Config parameters: model_py
+text_input is JSON: {"tokens": N, "gap_ms": G, "pause_every": P, "unsendable_at": K} (a 0.5 ms
+pause after every P tokens lets the senders in, as vLLM's loop does between outputs; token K is
+text no response can carry). Config parameters: model_py
 (the model.py whose Outbox and Job are driven), response_threads."""
 
 import importlib.util
@@ -38,7 +39,7 @@ class TritonPythonModel:
             if job.cancel_known():  # as vLLM's loop asks: no round trip, what the outbox learned
                 job.finish("cancelled")
                 return
-            job.emit(f"t{i} ", 1)
+            job.emit("\ud800" if i == spec.get("unsendable_at") else f"t{i} ", 1)  # a lone surrogate cannot be encoded
             if spec.get("gap_ms"):
                 time.sleep(spec["gap_ms"] / 1000)
             elif spec.get("pause_every") and i % spec["pause_every"] == 0:
