@@ -69,7 +69,8 @@ async def test_a_burst_arrives_whole_in_order_and_merged(burst_server):
         assert "".join(d.text for d in deltas) == expected
         assert sum(d.tokens for d in deltas) == 3000 == final.output_tokens
         assert final.finish_reason == "length"
-        assert 1 < len(deltas) < 3000, f"{len(deltas)} responses: expected several, each merging many tokens"
+        assert len(deltas) < 3000, "responses were not merged"
+    assert max(len(deltas) for deltas, _ in results) > 1, "no stream was sent in several responses"
     assert generated_tokens(burst_server) - before == 6 * 3000
     assert burst_server.process.poll() is None
 
