@@ -33,7 +33,7 @@ unpack() {
 # VARIANT_PY=path/model.py also serves llama2's config with that model.py as llama2_variant (P4 A/B;
 # bench/gpu/variants/*.patch are the variants tried, each against the model.py of the commit that
 # docs/benchmarks.md names for it (outbox/interval 6905b79, spawn c2f668b, switchinterval 6bc8f8e, gcstats/gcfreeze
-# f787998, ttfttrace the commit that added model.py's Outbox): here,
+# f787998, ttfttrace ebfab1d: the Outbox with priorities; R3 ran it against f3bf0ee): here,
 # `git show BASE:model_repository/llama2/1/model.py > /tmp/m.py && patch -o bench/gpu/variant.py
 # /tmp/m.py bench/gpu/variants/NAME.patch`, then VARIANT_PY=$PWD/bench/gpu/variant.py).
 # VARIANT_SET="llama2_variant.KEY=VALUE ..." sets config parameters of the clone instead (or too),
