@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-import urllib.request
 
 import pytest
 
 from bench.outbox_burst import MODEL_PY, make_repository
 from console.core.streaming import Delta, Final, StreamError, TritonStreamClient
+from tests.test_model_local import assert_generation_stopped, metric
 
 pytestmark = [pytest.mark.triton]
 
@@ -25,22 +24,7 @@ def burst_server(triton_server_factory, tmp_path_factory):
 
 
 def generated_tokens(server) -> float:
-    page = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in page.splitlines()
-               if line.startswith("vllm:generation_tokens_total{") and 'model="outbox_burst"' in line)
-
-
-async def settled_tokens(server, within_s: float = 10) -> float | None:
-    """The token counter once it stops moving (the engine thread stopped), or None."""
-    deadline = time.monotonic() + within_s
-    last = generated_tokens(server)
-    while time.monotonic() < deadline:
-        await asyncio.sleep(0.5)
-        now = generated_tokens(server)
-        if now == last:
-            return now
-        last = now
-    return None
+    return metric(server, "vllm:generation_tokens_total", "outbox_burst")
 
 
 async def collect(client: TritonStreamClient, tokens: int) -> tuple[list[Delta], Final]:
@@ -88,9 +72,8 @@ async def test_a_cancel_reaches_the_engine_through_the_outbox(burst_server):
                 break  # closing the stream cancels the request on the server
     finally:
         await client.close()
-    settled = await settled_tokens(burst_server)
-    assert settled is not None, "the engine kept generating after the cancel"
-    assert 50 <= settled - before < 2500
+    await assert_generation_stopped(burst_server, "outbox_burst", before, would_make=2500)
+    assert generated_tokens(burst_server) - before >= 50
     assert burst_server.process.poll() is None
 
 
@@ -103,8 +86,7 @@ async def test_a_response_that_cannot_be_sent_ends_the_request_with_an_error(bur
         with pytest.raises(StreamError, match="sending a response failed"):
             async for _event in client.stream("outbox_burst", json.dumps({"tokens": 5000, "gap_ms": 1, "unsendable_at": 20})):
                 pass
-        settled = await settled_tokens(burst_server)
-        assert settled is not None and settled - before < 2500, "the engine kept generating"
+        await assert_generation_stopped(burst_server, "outbox_burst", before, would_make=2500)
         deltas, final = await collect(client, 10)
         assert "".join(d.text for d in deltas) == "".join(f"t{i} " for i in range(10)) and final.finish_reason == "length"
     finally:
