@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.outbox_burst import MODEL_PY, ROOT, make_repository  # noqa: E402
 from bench.pacer import machine  # noqa: E402
+from console.core.latency import percentile  # noqa: E402
 
 
 def background(url: str, model: str, streams: int, gap_ms: float, ready, stop) -> None:  # noqa: ANN001 - mp events
@@ -114,13 +114,13 @@ def main() -> int:
                 for name in (("base", "tree") if round_ % 2 == 0 else ("tree", "base")):
                     got = side(server.grpc_url, name, args)
                     results[name] += got
-                    print(f"round {round_ + 1} {name:>4}: probe TTFT p50 {statistics.median(got):.2f} ms, "
-                          f"p90 {statistics.quantiles(got, n=10)[-1]:.2f} ms ({len(got)} probes)", flush=True)
+                    print(f"round {round_ + 1} {name:>4}: probe TTFT p50 {percentile(got, 50):.2f} ms, "
+                          f"p90 {percentile(got, 90):.2f} ms ({len(got)} probes)", flush=True)
     print(f"machine: {machine()}")
     print(f"{args.streams} background streams, a token every {args.gap_ms} ms each; response_threads {args.threads}; "
           f"base = {args.base}'s model.py, tree = this tree's")
     for name, got in results.items():
-        print(f"{name:>4}: probe TTFT p50 {statistics.median(got):.2f} ms, p90 {statistics.quantiles(got, n=10)[-1]:.2f} ms, "
+        print(f"{name:>4}: probe TTFT p50 {percentile(got, 50):.2f} ms, p90 {percentile(got, 90):.2f} ms, "
               f"max {max(got):.2f} ms over {len(got)} probes")
     return 0
 
