@@ -8,7 +8,9 @@
 #   bash bench/gpu/device.sh study    decode_study.py: where a single-stream decode step goes (STUDY_ARGS)
 #   bash bench/gpu/device.sh p4       P4 (side by side with the engine alone, roofline), /metrics; stops it
 #                                     (P4_EXTRA="" skips the engine-only roofline contrasts; P4_ARGS adds
-#                                     p4.py flags, e.g. "--mode wave" for the one-burst figures)
+#                                     p4.py flags, e.g. "--mode wave" for the one-burst figures; with
+#                                     py-spy in the bundle, the last repetition at the top concurrency is
+#                                     profiled: bench/gpu/spy.py)
 # Needs the bundle parts in $PARTS (default /tmp/p; bench/gpu/prep.sh makes them). Results in $OUT.
 set -o pipefail
 G=$(cd "$(dirname "$0")" && pwd); SRC=$(cd "$G/../.." && pwd)
@@ -26,6 +28,9 @@ unpack() {
     else python3 -c "import tarfile,sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter='fully_trusted')" /tmp/$d.tar.xz /tmp/$d || return 1; fi
   done
   rm -f /tmp/bundle.tar /tmp/*.tar.xz "$PARTS"/bundle.part.*
+  local w; for w in "$PARTS"/py_spy-*.whl; do [ -f "$w" ] || continue  # the profiler, for p4's --spy
+    python3 -c "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); open('/tmp/py-spy', 'wb').write(z.read(next(n for n in z.namelist() if n.endswith('/scripts/py-spy'))))" "$w" \
+      && chmod +x /tmp/py-spy && echo "[setup] py-spy $(/tmp/py-spy --version)"; done
   echo "[setup] unpacked in $(since "$t0")s"
 }
 
@@ -162,10 +167,11 @@ metrics() {
 p4() {
   . $ENVF || exit 1
   local t0; t0=$(now)
-  local variant=() v; for v in $(variants); do variant+=(--variant "$v"); done
+  local variant=() v spy=(); for v in $(variants); do variant+=(--variant "$v"); done
+  [ -x /tmp/py-spy ] && mkdir -p "$OUT/spy" && spy=(--spy /tmp/py-spy --spy-dir "$OUT/spy")  # py-spy came with the bundle
   (cd "$G" && PYTHONPATH=/tmp/cli:/tmp/site:$SRC timeout 560 python3 p4.py --url localhost:$GRPC --model llama2 "${variant[@]}" \
      --config $REPO/llama2/config.pbtxt --backend-dir $T/pytriton/tritonserver/backends/python \
-     ${P4_EXTRA---extra-model $MODELS/llama-1b-7bshape --eager-contrast} ${P4_ARGS:-} --out "$OUT/p4.json") \
+     ${P4_EXTRA---extra-model $MODELS/llama-1b-7bshape --eager-contrast} ${P4_ARGS:-} "${spy[@]}" --out "$OUT/p4.json") \
      > /tmp/p4.log 2>&1; echo "p4 rc=$?"
   grep -E '^\[p4\]' /tmp/p4.log; grep -E 'Error|Traceback' -A3 /tmp/p4.log | tail -20; cp /tmp/p4.log "$OUT/p4.log"
   python3 -c "import urllib.request as u; open('$OUT/metrics.txt','w').write(u.urlopen('http://localhost:$METRICS/metrics').read().decode())"

@@ -347,6 +347,26 @@ def roofline(engine: EngineAlone, bandwidth: float, tokens: int, decode: dict[st
     return out
 
 
+def print_spies(spied: dict) -> None:
+    """One block per profiled side: GIL share and busiest threads/functions of each process."""
+    for key, found in spied.items():
+        if "error" in found:
+            print(f"[p4] spy {key}: {found['error']}", flush=True)
+            continue
+        for role in ("frontend", "core"):
+            part = found.get(role)
+            if not part:
+                continue
+            if "error" in part:
+                print(f"[p4] spy {key} {role}: {part['error']}", flush=True)
+                continue
+            what = "GIL held" if role == "frontend" else "busy samples"
+            print(f"[p4] spy {key} {role} (pid {found['pids'][role]}, CPUs {part.get('cpus')}): {what} {part.get('share_of_time', 0):.2f} of the time; "
+                  f"threads' CPU: " + ", ".join(f"{name} {share:.2f}" for name, share in part["thread_cpu"][:5]), flush=True)
+            for name, n in part["own"][:12]:
+                print(f"[p4] spy {key} {role} | own {100 * n / max(1, part['samples']):5.1f}% {name[:140]}", flush=True)
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
@@ -361,6 +381,28 @@ def cpu_snapshot(into: dict, key: str, delay: float = 2.0) -> None:
         into[key] = "\n".join(out.splitlines()[:28])
 
     threading.Timer(delay, take).start()
+
+
+def spy_later(into: dict, key: str, side: str, args, threads: list) -> None:
+    """py-spy (bench/gpu/spy.py) over a steady run's window: the side's front end and engine core."""
+    import threading
+
+    from spy import profile, stub_pid
+
+    def take() -> None:
+        time.sleep(1.0 + args.warmup + 0.5)  # the run's one-second lead, its warm-up, a margin
+        pid = os.getpid() if side.startswith("engine") else stub_pid(side.removesuffix("+pin"))
+        if pid is None:
+            into[key] = {"error": f"no stub process serves {side}"}
+            return
+        try:
+            into[key] = profile(args.spy, key, pid, max(1.0, args.window - 1.5), args.spy_dir)
+        except Exception as exc:  # noqa: BLE001 - a failed profile must not cost the run
+            into[key] = {"error": repr(exc)}
+
+    thread = threading.Thread(target=take, daemon=True)
+    thread.start()
+    threads.append(thread)
 
 
 def spin() -> None:
@@ -386,8 +428,18 @@ class Burners:
             proc.join()
 
 
+PINNING: list = []  # the Pinning of a --pin run (bench/gpu/pinning.py)
+
+
 async def measure_once(engine: EngineAlone, pool, args, side: str, n: int, sampling: dict) -> dict:
     """One repetition of one side at concurrency n, in the chosen mode."""
+    if side.endswith("+pin"):
+        base = side.removesuffix("+pin")
+        from spy import stub_pid
+
+        frontend = os.getpid() if base == "engine" else stub_pid(base)
+        with PINNING[0].hold(frontend):
+            return await measure_once(engine, pool, args, base, n, sampling)
     if side == "engine+burn":
         with Burners(args.engine_burn):
             await asyncio.sleep(0.5)  # the burners are spinning before the clock starts
@@ -400,15 +452,19 @@ async def measure_once(engine: EngineAlone, pool, args, side: str, n: int, sampl
     return summarize(recs) | {"mode": "wave"}
 
 
-async def side_by_side(engine: EngineAlone, pool, args, sampling: dict, snapshots: dict) -> list[dict]:
+async def side_by_side(engine: EngineAlone, pool, args, sampling: dict, snapshots: dict, spied: dict) -> list[dict]:
     sides = ["engine", *(["engine+burn"] if args.engine_burn else []), args.model, *args.variant]
-    rows = []
+    if args.pin:
+        sides += ["engine+pin", f"{args.model}+pin"]
+    rows, spies = [], []
     for n in args.concurrency:
         runs: dict[str, list[dict]] = {side: [] for side in sides}
         for rep in range(args.reps):
             for side in sides[rep % len(sides):] + sides[:rep % len(sides)]:
                 if rep == 0 and n == max(args.concurrency):
                     cpu_snapshot(snapshots, f"{side} c={n}")
+                if args.spy and args.mode == "steady" and rep == args.reps - 1 and n == max(args.concurrency):
+                    spy_later(spied, f"{side} c={n}", side, args, spies)
                 GC_PAUSES.reset()
                 s = await measure_once(engine, pool, args, side, n, sampling)
                 if side.startswith("engine"):
@@ -435,7 +491,14 @@ async def side_by_side(engine: EngineAlone, pool, args, sampling: dict, snapshot
             print(f"[p4] c={n}: {side}/engine output tok/s = {v['ratio_output_tok_s']:.3f} (medians of {args.reps}; best/best "
                   f"{v['ratio_best_output_tok_s']:.3f}); TTFT {med[side]['ttft_ms']:.1f} vs {med['engine']['ttft_ms']:.1f} ms "
                   f"({v['ttft_diff_ms']:+.1f}); same token counts: {v.get('same_token_counts', 'n/a (steady)')}", flush=True)
+        if args.pin:  # both pinned: Triton's engine core and the engine alone's each on the reserved core
+            a, b = med[f"{args.model}+pin"], med["engine+pin"]
+            row["pinned"] = {"ratio_output_tok_s": a["output_tok_s"] / b["output_tok_s"], "ttft_diff_ms": a["ttft_ms"] - b["ttft_ms"]}
+            print(f"[p4] c={n}: {args.model}+pin/engine+pin output tok/s = {row['pinned']['ratio_output_tok_s']:.3f}; TTFT "
+                  f"{a['ttft_ms']:.1f} vs {b['ttft_ms']:.1f} ms ({row['pinned']['ttft_diff_ms']:+.1f})", flush=True)
         rows.append(row)
+    for thread in spies:
+        thread.join(120)
     return rows
 
 
@@ -445,6 +508,11 @@ async def bench(args) -> dict:
     print(f"[p4] device copy bandwidth {bandwidth / 1e12:.2f} TB/s (read+write)", flush=True)
     sampling = dict(SAMPLING, max_tokens=args.max_tokens)
     long = dict(sampling, max_tokens=args.roofline_tokens)
+    if args.pin:
+        from pinning import Pinning
+
+        PINNING.append(Pinning())
+        print(f"[p4] pinned sides: {PINNING[0].describe()}", flush=True)
     ctx = mp.get_context("spawn")
     with ctx.Pool(8) as pool:
         pids = pool.map(warm_worker, range(8))
@@ -454,8 +522,9 @@ async def bench(args) -> dict:
         await engine.run(4, dict(sampling, max_tokens=32))
         for side in [args.model, *args.variant]:
             await run_triton(pool, args.url, side, 4, dict(sampling, max_tokens=32))
-        snapshots = result["cpu_top"] = {}
-        result["side_by_side"] = await side_by_side(engine, pool, args, sampling, snapshots)
+        snapshots, spied = result["cpu_top"], result["spy"] = {}, {}
+        result["side_by_side"] = await side_by_side(engine, pool, args, sampling, snapshots, spied)
+        print_spies(spied)
 
         decode: dict[str, list[float]] = {side: [] for side in ["engine", args.model, *args.variant]}
         for _ in range(3):
@@ -511,6 +580,11 @@ def main() -> int:
     ap.add_argument("--roofline-tokens", type=int, default=1024)
     ap.add_argument("--contrast-tokens", type=int, default=256, help="tokens per run for --extra-model/--eager-contrast")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--pin", action="store_true",
+                    help="also measure the engine alone and --model with their engine core alone on one physical core "
+                         "(sides 'engine+pin', 'MODEL+pin'; bench/gpu/pinning.py)")
+    ap.add_argument("--spy", help="py-spy binary: profile each side's last steady repetition at the top concurrency")
+    ap.add_argument("--spy-dir", default=".", help="where py-spy's raw recordings go")
     ap.add_argument("--out", default="p4.json")
     args = ap.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
