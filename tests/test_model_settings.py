@@ -8,6 +8,9 @@ shows in the server log.
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -64,3 +67,55 @@ def test_response_threads_is_a_positive_integer(model_py):
 def test_unknown_parameter_fails_the_load_and_names_the_known_ones(model_py):
     with pytest.raises(ValueError, match=r"unknown config.pbtxt parameters \['stream_intervall'\]"):
         model_py.parse_settings(committed(stream_intervall="8"))
+
+
+def test_engine_core_cpus_must_name_usable_cpus_and_leave_some(model_py):
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < 2:
+        pytest.skip("needs two usable CPUs")
+    assert model_py.parse_settings(committed())["engine_core_cpus"] == ""
+    last = str(usable[-1])
+    assert model_py.parse_settings(committed(engine_core_cpus=last))["engine_core_cpus"] == last
+    assert model_py.parse_cpus(f"{last}-{last}, {last}", "x") == {usable[-1]}
+    with pytest.raises(ValueError, match="must list CPUs like '7,15' or '6-7', not 'seven'"):
+        model_py.parse_settings(committed(engine_core_cpus="seven"))
+    with pytest.raises(ValueError, match="must list CPUs"):
+        model_py.parse_settings(committed(engine_core_cpus="3-1"))
+    with pytest.raises(ValueError, match=r"CPUs \[100000\] are not usable here"):
+        model_py.parse_settings(committed(engine_core_cpus="100000"))
+    with pytest.raises(ValueError, match="must leave at least one CPU"):
+        model_py.parse_settings(committed(engine_core_cpus=",".join(map(str, usable))))
+
+
+PIN_SCRIPT = """
+import importlib.util, json, os, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+spec = importlib.util.spec_from_file_location("m", sys.argv[2])
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+core = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "EngineCore"])
+other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+time.sleep(0.5)
+cpu = int(sys.argv[3])
+pinned = m.pin_engine_core({cpu})
+print(json.dumps({"pinned": pinned, "core_pid": core.pid, "core": sorted(os.sched_getaffinity(core.pid)),
+                  "other": sorted(os.sched_getaffinity(other.pid)), "self": sorted(os.sched_getaffinity(0))}))
+core.kill(); other.kill()
+"""
+
+
+def test_pin_engine_core_moves_the_core_onto_its_cpus_and_the_model_off_them():
+    """In a child process (pinning changes the caller's own placement): a child whose command line
+    says EngineCore, as vLLM's does, goes onto the CPUs; the caller's threads onto the others;
+    a child that is not an engine core stays where it was."""
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < 2:
+        pytest.skip("needs two usable CPUs")
+    backend_dir = str(find_install().backends_dir / "python")
+    out = subprocess.run([sys.executable, "-c", PIN_SCRIPT, backend_dir, str(MODEL_PY), str(usable[-1])],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["pinned"] == [got["core_pid"]]
+    assert got["core"] == [usable[-1]]
+    assert got["self"] == usable[:-1]
+    assert got["other"] == usable  # not an engine core: untouched (it inherited all usable CPUs)

@@ -66,6 +66,7 @@ SETTINGS = {
     "max_num_seqs": (int, 64),  # vLLM: concurrent sequences
     "stream_interval": (int, 1),  # vLLM: a response every N tokens (first and last at once); 1 = every token
     "response_threads": (int, 4),  # threads that send responses (a job always sends on the same one)
+    "engine_core_cpus": (str, ""),  # vLLM: CPUs for the engine-core process alone, e.g. "7,15"; empty = no pinning
     "template_plain_text": (bool, True),  # plain text is sent as one user message through the chat template
     "default_max_tokens": (int, 256),
     "default_temperature": (float, 0.7),
@@ -150,11 +151,71 @@ def parse_settings(parameters):
         raise ValueError("parameter stream_interval must be >= 1 (1 = a response for every token)")
     if settings["response_threads"] < 1:
         raise ValueError("parameter response_threads must be >= 1")
+    if settings["engine_core_cpus"]:
+        parse_cpus(settings["engine_core_cpus"], "parameter engine_core_cpus")
     if not 0 < settings["max_prompt_tokens"] < settings["max_model_len"]:
         raise ValueError("parameter max_prompt_tokens must be between 1 and max_model_len - 1")
     if not 1 <= settings["default_max_tokens"] < settings["max_model_len"]:
         raise ValueError("parameter default_max_tokens must be between 1 and max_model_len - 1")
     return settings
+
+
+def parse_cpus(text, what):
+    """'7,15' or '6-7' -> a set of CPU numbers this process may use, leaving it at least one."""
+    cpus = set()
+    for part in text.replace(" ", "").split(","):
+        first, dash, last = part.partition("-")
+        try:
+            low, high = int(first), int(last if dash else first)
+        except ValueError:
+            raise ValueError(f"{what} must list CPUs like '7,15' or '6-7', not {text!r}") from None
+        if not 0 <= low <= high:
+            raise ValueError(f"{what} must list CPUs like '7,15' or '6-7', not {text!r}")
+        cpus.update(range(low, high + 1))
+    usable = os.sched_getaffinity(0)
+    if not cpus <= usable:
+        raise ValueError(f"{what}: CPUs {sorted(cpus - usable)} are not usable here (usable: {sorted(usable)})")
+    if cpus == usable:
+        raise ValueError(f"{what} must leave at least one CPU for the rest of the model (usable: {sorted(usable)})")
+    return cpus
+
+
+def engine_core_pids():
+    """vLLM's engine-core processes started by this process (their process title says EngineCore)."""
+    me, found = os.getpid(), []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                parent = int(fh.read().rpartition(")")[2].split()[1])
+            if parent != me:
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                title = fh.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"EngineCore" in title:
+            found.append(int(pid))
+    return found
+
+
+def set_affinity(pid, cpus):
+    """Every thread of ``pid`` onto ``cpus`` (sched_setaffinity moves one thread at a time)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):  # a thread that just ended
+            os.sched_setaffinity(int(tid), cpus)
+
+
+def pin_engine_core(cpus):
+    """vLLM's engine core on ``cpus`` alone, and this process's own threads (vLLM's event loop,
+    the outbox) off them. The core is one busy Python thread that sets the decode step rate; on the
+    lent H200 host it made fewer steps per second beside tritonserver and the stub than alone
+    (P4 section 8, docs/benchmarks.md). Returns the pinned pids (none: vLLM ran its core in-process)."""
+    cores = engine_core_pids()
+    for pid in cores:
+        set_affinity(pid, cpus)
+    if cores:
+        set_affinity(os.getpid(), os.sched_getaffinity(0) - cpus)
+    return cores
 
 
 def parse_sampling(text, settings):
@@ -681,6 +742,14 @@ class VllmEngine:
             return AsyncLLM.from_engine_args(args)
 
         self.engine = asyncio.run_coroutine_threadsafe(create(), self.loop).result()
+        self.pinned = []
+        if settings["engine_core_cpus"]:
+            cpus = parse_cpus(settings["engine_core_cpus"], "parameter engine_core_cpus")
+            self.pinned = pin_engine_core(cpus)
+            if self.pinned:
+                logger.log_info(f"vLLM engine core {self.pinned} pinned to CPUs {sorted(cpus)}; this model's threads on the others")
+            else:
+                logger.log_warn("engine_core_cpus: no vLLM engine-core process found, nothing pinned")
 
     def submit(self, job):
         job.set_state("waiting")
