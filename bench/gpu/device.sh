@@ -53,7 +53,8 @@ make_repo() {  # $1: llama2 enforce_eager
     llama2.gpu_memory_utilization=0.2 llama2.enforce_eager="$1" llama2.cuda_visible_devices=0 llama2.max_num_seqs=64 \
     mistral7b.model=$MODELS/mistral-tiny mistral7b.engine=vllm mistral7b.dtype=bfloat16 mistral7b.max_model_len=2048 \
     mistral7b.max_prompt_tokens=1536 mistral7b.gpu_memory_utilization=0.1 mistral7b.enforce_eager=true \
-    mistral7b.cuda_visible_devices=0 mistral7b.max_num_seqs=64 ${VARIANT_SET:-}
+    mistral7b.cuda_visible_devices=0 mistral7b.max_num_seqs=64 ${VARIANT_SET:-} || return 1
+  for v in ${SKIP_MODELS:-}; do rm -rf "${REPO:?}/$v"; done  # e.g. SKIP_MODELS=mistral7b: a P4-only run loads faster
 }
 
 # The stub runs numpy 1.26 (/tmp/np1: pytriton's stub garbles BYTES under numpy 2), but the image's
