@@ -97,3 +97,8 @@ class Pinning:
             for tid, cpus in before.items():
                 with contextlib.suppress(OSError):
                     os.sched_setaffinity(tid, cpus)
+            for pid in _user_pids():  # threads started meanwhile: their process's main thread's placement
+                for tid in _threads(pid):
+                    if tid not in before:
+                        with contextlib.suppress(OSError):
+                            os.sched_setaffinity(tid, before.get(pid, self.all))

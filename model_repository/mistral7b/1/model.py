@@ -839,6 +839,8 @@ class TritonPythonModel:
                 self.engine = VllmEngine(self.settings, self.logger)
             else:
                 self.engine = TransformersEngine(self.settings, self.tokenizer, self.logger)
+                if self.settings["engine_core_cpus"]:
+                    self.logger.log_warn(f"[{self.name}] engine_core_cpus applies to vLLM's engine core only: nothing pinned")
         # The start-up heap (torch, transformers, vLLM, the tokenizer: ~620,000 objects under vLLM)
         # is frozen, as vLLM's own server does (vllm.utils.gc_utils.freeze_gc_heap): a full
         # collection of it took 100-400 ms on the lent H200 host, and while serving it would stop
