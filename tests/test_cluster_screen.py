@@ -106,6 +106,8 @@ async def test_delete_pod_needs_confirmation(kube_cluster, tmp_path):
 
 async def test_scale_asks_shows_the_plan_and_scales(kube_cluster, tmp_path):
     async with running(kube_cluster, tmp_path) as (pilot, app):
+        # the HPA comes on a watch of its own: the operator sees it in its panel before scaling
+        assert await wait_for(pilot, lambda: "AT MAX" in str(app.screen.query_one("#hpa-panel", Static).render()))
         await pilot.press("ctrl+s")
         assert await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
         app.screen.query_one("#ask-input").value = "5"

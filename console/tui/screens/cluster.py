@@ -422,7 +422,6 @@ class ClusterScreen(Screen):
             return
         deployment = next((d for d in self.picture.deployments if d.name == self.app.config.kube.release),
                           self.picture.deployments[0])
-        hpa = next((h for h in self.picture.hpas if h.target.endswith(f"/{deployment.name}")), None)
         namespace = self.app.config.kube.namespace
 
         def asked(value: str | None) -> None:
@@ -432,6 +431,8 @@ class ClusterScreen(Screen):
                 self.notify(f"not a replica count: {value!r}", severity="error")
                 return
             replicas = int(value)
+            # The HPA as the latest picture has it: the one the operator saw while typing.
+            hpa = next((h for h in self.picture.hpas if h.target.endswith(f"/{deployment.name}")), None)
             plan = plan_scale(deployment.name, namespace, deployment.replicas, replicas,
                               hpa.min if hpa else None, hpa.max if hpa else None)
 
