@@ -44,16 +44,22 @@ unpack() {
 # VARIANT_SET="llama2_variant.KEY=VALUE ..." sets config parameters of the clone instead (or too),
 # e.g. VARIANT_SET=llama2_variant.engine_start=spawn with spawn.patch's model.py.
 # VARIANTS="llama2_NAME=path/model.py ..." serves several clones at once (each llama2_*; P4 measures each).
+# PIN_CORES=1 pins llama2's engine core to the last physical core and mistral7b's to the one before
+# (engine_core_cpus; a clone inherits llama2's unless VARIANT_SET="llama2_x.engine_core_cpus=" clears it).
 make_repo() {  # $1: llama2 enforce_eager
-  local clone=() v
+  local clone=() v pins=()
   [ -n "${VARIANT_PY:-}" ] && clone=(--clone "llama2_variant=llama2:$VARIANT_PY")
+  if [ "${PIN_CORES:-0}" = 1 ]; then  # each model's vLLM engine core on a physical core of its own (P4 section 8)
+    read -r last before_last < <(cd "$G" && python3 -c 'from pinning import sibling_groups as g; c = g(); print(",".join(map(str, c[-1])), ",".join(map(str, c[-2])))')
+    pins=(llama2.engine_core_cpus="$last" mistral7b.engine_core_cpus="$before_last")
+  fi
   for v in ${VARIANTS:-}; do clone+=(--clone "${v%%=*}=llama2:${v#*=}"); done
   PYTHONPATH=/tmp/cli python3 "$G/make_repo.py" "$SRC/model_repository" $REPO "${clone[@]}" \
     llama2.model=$MODELS/llama-1b llama2.engine=vllm llama2.dtype=bfloat16 llama2.max_model_len=8192 \
     llama2.gpu_memory_utilization=0.2 llama2.enforce_eager="$1" llama2.cuda_visible_devices=0 llama2.max_num_seqs=64 \
     mistral7b.model=$MODELS/mistral-tiny mistral7b.engine=vllm mistral7b.dtype=bfloat16 mistral7b.max_model_len=2048 \
     mistral7b.max_prompt_tokens=1536 mistral7b.gpu_memory_utilization=0.1 mistral7b.enforce_eager=true \
-    mistral7b.cuda_visible_devices=0 mistral7b.max_num_seqs=64 ${VARIANT_SET:-} || return 1
+    mistral7b.cuda_visible_devices=0 mistral7b.max_num_seqs=64 "${pins[@]}" ${VARIANT_SET:-} || return 1
   for v in ${SKIP_MODELS:-}; do rm -rf "${REPO:?}/$v"; done  # e.g. SKIP_MODELS=mistral7b: a P4-only run loads faster
 }
 
