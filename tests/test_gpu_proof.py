@@ -71,3 +71,59 @@ def test_h100_metrics_fixture_has_the_vllm_families_per_model():
         assert metric(text, "nv_inference_request_success", model=model) > 0
     assert metric(text, "nv_gpu_memory_used_bytes") > 0
     assert "# TYPE vllm:time_per_output_token_seconds histogram" in text
+
+
+def test_spy_summary_counts_threads_own_and_inclusive_frames(tmp_path):
+    from spy import summarize as spy_summary
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        "thread (11): outbox-0;Job.drain (/x/model.py:464);Job.response (/x/model.py:500) 6\n"
+        "thread (11): outbox-0;Job.drain (/x/model.py:464) 2\n"
+        "thread (12): vllm-loop;_run (/y/model.py:717) 2\n"
+    )
+    out = spy_summary(str(raw), rate=10, seconds=2)
+    assert out["samples"] == 10 and out["share_of_time"] == 0.5
+    assert out["threads"][0] == ("thread (11): outbox-0", 8)
+    assert dict(out["own"]) == {"Job.response (model.py:500)": 6, "Job.drain (model.py:464)": 2, "_run (model.py:717)": 2}
+    assert dict(out["inclusive"])["Job.drain (model.py:464)"] == 8
+    assert out["thread_names"] == {11: "outbox-0", 12: "vllm-loop"}
+
+
+PIN_SCRIPT = """
+import json, os, subprocess, sys, threading, time
+sys.path.insert(0, sys.argv[1])
+from pinning import Pinning
+pinning = Pinning()
+core = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "EngineCore"])
+time.sleep(0.5)
+first = min(pinning.rest)
+os.sched_setaffinity(core.pid, {first})  # a placement of its own, to be given back
+with pinning.hold(os.getpid(), pids=[os.getpid(), core.pid]) as pid:  # not the machine's other processes
+    inside = {"core": sorted(os.sched_getaffinity(core.pid)), "self": sorted(os.sched_getaffinity(0))}
+    started = threading.Thread(target=time.sleep, args=(3,))
+    started.start()
+after = {"core": sorted(os.sched_getaffinity(core.pid)), "self": sorted(os.sched_getaffinity(0)),
+         "started": sorted(os.sched_getaffinity(started.native_id))}
+print(json.dumps({"pid_ok": pid == core.pid, "reserved": sorted(pinning.reserved), "rest": sorted(pinning.rest),
+                  "first": first, "inside": inside, "after": after, "all": sorted(pinning.all)}))
+core.kill()
+"""
+
+
+def test_pinning_holds_the_core_alone_and_gives_every_placement_back():
+    """In a child process, over its own processes only: inside ``hold`` the engine core
+    is alone on the reserved core and the caller off it; afterwards each thread is where it was,
+    and a thread started meanwhile gets its process's placement."""
+    import json
+    import os
+    import subprocess
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two usable CPUs")
+    out = subprocess.run([sys.executable, "-c", PIN_SCRIPT, str(ROOT / "bench" / "gpu")], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["pid_ok"]
+    assert got["inside"] == {"core": got["reserved"], "self": got["rest"]}
+    assert got["after"] == {"core": [got["first"]], "self": got["all"], "started": got["all"]}

@@ -79,13 +79,15 @@ class Pinning:
                 f"thread(s) per core), every other process on the other {len(self.rest)} CPUs")
 
     @contextlib.contextmanager
-    def hold(self, frontend: int):
-        """While inside: ``frontend``'s engine core alone on the reserved core."""
+    def hold(self, frontend: int, pids: list[int] | None = None):
+        """While inside: ``frontend``'s engine core alone on the reserved core; ``pids`` (default:
+        every process of the machine) off it."""
         core = engine_core_pid(frontend)
         if core is None:
             raise RuntimeError(f"no engine core under pid {frontend}")
+        pids = _user_pids() if pids is None else pids
         before = {}  # every thread's own placement, given back afterwards (a model may pin its core)
-        for pid in _user_pids():
+        for pid in pids:
             for tid in _threads(pid):
                 with contextlib.suppress(OSError):
                     before[tid] = os.sched_getaffinity(tid)
@@ -97,7 +99,7 @@ class Pinning:
             for tid, cpus in before.items():
                 with contextlib.suppress(OSError):
                     os.sched_setaffinity(tid, cpus)
-            for pid in _user_pids():  # threads started meanwhile: their process's main thread's placement
+            for pid in pids:  # threads started meanwhile: their process's main thread's placement
                 for tid in _threads(pid):
                     if tid not in before:
                         with contextlib.suppress(OSError):

@@ -29,6 +29,7 @@ def frame_name(frame: str) -> str:
 
 
 def summarize(path: str, rate: float | None = None, seconds: float | None = None, top: int = 25) -> dict:
+    """Samples per thread, per innermost frame ('own') and per frame anywhere on the stack."""
     threads: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
@@ -46,13 +47,13 @@ def summarize(path: str, rate: float | None = None, seconds: float | None = None
                 own[names[-1]] += n
             for name in set(names):
                 inclusive[name] += n
-    names = {}
+    thread_names = {}
     for root in threads:  # 'thread (1234): outbox-0' or 'process 1234:"..."' roots
         tid, _, name = root.partition("): ")
         if tid.startswith("thread (") and tid[8:].isdigit():
-            names[int(tid[8:])] = name
+            thread_names[int(tid[8:])] = name
     out = {"samples": total, "threads": threads.most_common(top), "own": own.most_common(top),
-           "inclusive": inclusive.most_common(top), "thread_names": names}
+           "inclusive": inclusive.most_common(top), "thread_names": thread_names}
     if rate and seconds:
         out["share_of_time"] = total / (rate * seconds)
     return out
