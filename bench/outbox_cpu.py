@@ -18,30 +18,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "gpu"))
 
-from bench.outbox_burst import MODEL_PY, ROOT, make_repository  # noqa: E402
+from bench.outbox_burst import alternating, base_and_tree  # noqa: E402
 from bench.pacer import machine  # noqa: E402
+from bench.response_ceiling import cpu_seconds  # noqa: E402
 from spy import stub_pid  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads) so far."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
 
 async def run_streams(url: str, model: str, streams: int, tokens: int, gap_ms: float) -> tuple[int, int]:
     """``streams`` streams at once; returns (tokens, responses) received."""
@@ -87,24 +75,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4, help="response_threads of both sides")
     args = parser.parse_args()
-    from console.core.tritonserver import Ports, TritonServer, free_ports
-
-    with tempfile.TemporaryDirectory() as tmp:
-        base_py = Path(tmp) / "base_model.py"
-        base_py.write_text(subprocess.run(["git", "-C", str(ROOT), "show", f"{args.base}:model_repository/llama2/1/model.py"],
-                                          check=True, capture_output=True, text=True).stdout)
-        repo = make_repository(Path(tmp) / "repo", {"base": base_py, "tree": MODEL_PY}, args.threads)
-        results: dict[str, list[dict]] = {"base": [], "tree": []}
-        with TritonServer(repo, Ports(*free_ports(3)), log_file=Path(tmp) / "tritonserver.log") as server:
-            for name in ("base", "tree"):  # warm-up: imports, first connections
-                asyncio.run(run_streams(server.grpc_url, name, 2, 50, 0))
-            for round_ in range(args.rounds):
-                for name in (("base", "tree") if round_ % 2 == 0 else ("tree", "base")):
-                    got = side(server.grpc_url, name, server.process.pid, args)
-                    results[name].append(got)
-                    print(f"round {round_ + 1} {name:>4}: stub {got['stub_ms_per_1k']:.0f} ms CPU per 1,000 tokens "
-                          f"({got['stub_cpu']:.0%} of a CPU), tritonserver {got['server_ms_per_1k']:.0f} ms "
-                          f"({got['server_cpu']:.0%}); {got['tokens'] / got['responses']:.2f} tokens per response", flush=True)
+    results: dict[str, list[dict]] = {"base": [], "tree": []}
+    with base_and_tree(args.base, args.threads) as server:
+        for name in ("base", "tree"):  # warm-up: imports, first connections
+            asyncio.run(run_streams(server.grpc_url, name, 2, 50, 0))
+        for round_, name in alternating(args.rounds):
+            got = side(server.grpc_url, name, server.process.pid, args)
+            results[name].append(got)
+            print(f"round {round_ + 1} {name:>4}: stub {got['stub_ms_per_1k']:.0f} ms CPU per 1,000 tokens "
+                  f"({got['stub_cpu']:.0%} of a CPU), tritonserver {got['server_ms_per_1k']:.0f} ms "
+                  f"({got['server_cpu']:.0%}); {got['tokens'] / got['responses']:.2f} tokens per response", flush=True)
     print(f"machine: {machine()}")
     print(f"{args.streams} streams x {args.tokens} tokens, a token every {args.gap_ms} ms each; response_threads "
           f"{args.threads}; base = {args.base}'s model.py, tree = this tree's")

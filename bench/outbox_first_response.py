@@ -20,15 +20,13 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.outbox_burst import MODEL_PY, ROOT, make_repository  # noqa: E402
+from bench.outbox_burst import alternating, base_and_tree  # noqa: E402
 from bench.pacer import machine  # noqa: E402
 from console.core.latency import percentile  # noqa: E402
 
@@ -101,21 +99,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4, help="response_threads of both sides")
     args = parser.parse_args()
-    from console.core.tritonserver import Ports, TritonServer, free_ports
-
-    with tempfile.TemporaryDirectory() as tmp:
-        base_py = Path(tmp) / "base_model.py"
-        base_py.write_text(subprocess.run(["git", "-C", str(ROOT), "show", f"{args.base}:model_repository/llama2/1/model.py"],
-                                          check=True, capture_output=True, text=True).stdout)
-        repo = make_repository(Path(tmp) / "repo", {"base": base_py, "tree": MODEL_PY}, args.threads)
-        results: dict[str, list[float]] = {"base": [], "tree": []}
-        with TritonServer(repo, Ports(*free_ports(3)), log_file=Path(tmp) / "tritonserver.log") as server:
-            for round_ in range(args.rounds):
-                for name in (("base", "tree") if round_ % 2 == 0 else ("tree", "base")):
-                    got = side(server.grpc_url, name, args)
-                    results[name] += got
-                    print(f"round {round_ + 1} {name:>4}: probe TTFT p50 {percentile(got, 50):.2f} ms, "
-                          f"p90 {percentile(got, 90):.2f} ms ({len(got)} probes)", flush=True)
+    results: dict[str, list[float]] = {"base": [], "tree": []}
+    with base_and_tree(args.base, args.threads) as server:
+        for round_, name in alternating(args.rounds):
+            got = side(server.grpc_url, name, args)
+            results[name] += got
+            print(f"round {round_ + 1} {name:>4}: probe TTFT p50 {percentile(got, 50):.2f} ms, "
+                  f"p90 {percentile(got, 90):.2f} ms ({len(got)} probes)", flush=True)
     print(f"machine: {machine()}")
     print(f"{args.streams} background streams, a token every {args.gap_ms} ms each; response_threads {args.threads}; "
           f"base = {args.base}'s model.py, tree = this tree's")

@@ -58,7 +58,8 @@ def _client(url: str, streams: int, tokens: int, rate: float, start: float, end:
     out.put(counts)
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads) so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -88,9 +89,9 @@ def level(url: str, server_pid: int, concurrency: int, procs: int, tokens: int, 
         worker.start()
     watched = [server_pid, *_stub_pids(server_pid)]
     time.sleep(max(0.0, start - time.time()))
-    cpu0 = {pid: _cpu_seconds(pid) for pid in watched}
+    cpu0 = {pid: cpu_seconds(pid) for pid in watched}
     time.sleep(max(0.0, end - time.time()))
-    cpu1 = {pid: _cpu_seconds(pid) for pid in watched}
+    cpu1 = {pid: cpu_seconds(pid) for pid in watched}
     results = [out.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join(timeout=30)
