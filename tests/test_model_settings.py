@@ -119,3 +119,79 @@ def test_pin_engine_core_moves_the_core_onto_its_cpus_and_the_model_off_them():
     assert got["core"] == [usable[-1]]
     assert got["self"] == usable[:-1]
     assert got["other"] == usable  # not an engine core: untouched (it inherited all usable CPUs)
+
+
+def test_engine_core_python_is_auto_fork_or_a_python_of_this_version(model_py, tmp_path):
+    assert model_py.parse_settings(committed())["engine_core_python"] == "auto"
+    assert model_py.parse_settings(committed(engine_core_python="fork"))["engine_core_python"] == "fork"
+    assert model_py.parse_settings(committed(engine_core_python=sys.executable))["engine_core_python"] == sys.executable
+    with pytest.raises(ValueError, match="must be auto, fork or the absolute path of a python executable, not 'python3'"):
+        model_py.parse_settings(committed(engine_core_python="python3"))
+    with pytest.raises(ValueError, match="must be auto, fork or the absolute path"):
+        model_py.parse_settings(committed(engine_core_python=str(tmp_path / "missing")))
+    other = tmp_path / "python2"
+    other.write_text("#!/bin/sh\necho 2.7 False\n")
+    other.chmod(0o755)
+    mine = "%d.%d" % sys.version_info[:2]
+    with pytest.raises(ValueError, match=rf"python2 is Python 2.7, this model runs Python {mine}"):
+        model_py.parse_settings(committed(engine_core_python=str(other)))
+    mute = tmp_path / "not-python"
+    mute.write_text("#!/bin/sh\necho hello\n")
+    mute.chmod(0o755)
+    with pytest.raises(ValueError, match="not-python did not run as python: answered 'hello'"):
+        model_py.parse_settings(committed(engine_core_python=str(mute)))
+
+
+def test_auto_spawns_only_from_an_embedded_python_and_only_with_a_static_one(model_py):
+    """``auto`` answers for this test's own python: a fork already gives the engine core a static
+    interpreter here, unless this python itself runs from a shared libpython (pyenv builds do);
+    then a static python of the same version is chosen when the machine has one."""
+    version = "%d.%d" % sys.version_info[:2]
+    assert model_py.engine_core_python("fork") == ""
+    assert model_py.engine_core_python("/opt/py/bin/python3") == "/opt/py/bin/python3"
+    assert model_py.probe_python(sys.executable) == (version, model_py.loads_shared_libpython())
+    chosen = model_py.engine_core_python("auto")
+    if not model_py.loads_shared_libpython():
+        assert chosen == ""
+        return
+    system = f"/usr/bin/python{version}"
+    if os.access(system, os.X_OK) and model_py.probe_python(system) == (version, False):
+        assert chosen and model_py.probe_python(chosen) == (version, False)
+    else:
+        assert chosen == "" or model_py.probe_python(chosen) == (version, False)
+
+
+SPAWN_SCRIPT = """
+import importlib.util, json, multiprocessing, multiprocessing.spawn, os, sys
+sys.path.insert(0, sys.argv[1])
+spec = importlib.util.spec_from_file_location("m", sys.argv[2])
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+report, wrapper = sys.argv[3], sys.argv[4]
+before = multiprocessing.spawn.get_executable()
+with m.engine_core_spawned_by(wrapper):
+    method = os.environ["VLLM_WORKER_MULTIPROC_METHOD"]  # what vLLM's get_mp_context reads
+    child = multiprocessing.get_context(method).Process(
+        target=exec, args=(f"import os; open({report!r}, 'w').write(os.environ.get('STARTED_BY_WRAPPER', ''))",))
+    child.start(); child.join(60)
+print(json.dumps({"method": method, "exitcode": child.exitcode, "env_after": os.environ.get("VLLM_WORKER_MULTIPROC_METHOD"),
+                  "executable_restored": multiprocessing.spawn.get_executable() == before}))
+"""
+
+
+def test_engine_core_python_spawns_vllms_children_through_it_while_vllm_starts(tmp_path):
+    """In a child process (the setting changes process-wide multiprocessing state): inside the
+    context, a process started the way vLLM starts its engine core is spawned by the given
+    python (a wrapper that marks its children's environment), and afterwards the method and
+    the executable are what they were."""
+    wrapper = tmp_path / "python-wrapper"
+    wrapper.write_text(f"#!/bin/sh\nSTARTED_BY_WRAPPER=yes exec {sys.executable} \"$@\"\n")
+    wrapper.chmod(0o755)
+    report = tmp_path / "report"
+    backend_dir = str(find_install().backends_dir / "python")
+    env = {k: v for k, v in os.environ.items() if k != "VLLM_WORKER_MULTIPROC_METHOD"}
+    out = subprocess.run([sys.executable, "-c", SPAWN_SCRIPT, backend_dir, str(MODEL_PY), str(report), str(wrapper)],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got == {"method": "spawn", "exitcode": 0, "env_after": None, "executable_restored": True}
+    assert report.read_text() == "yes"

@@ -6,6 +6,9 @@
 #   bash bench/gpu/device.sh metrics  do model.py's vllm:* metrics move by what 8 clients per model saw?
 #   bash bench/gpu/device.sh prepare  unpack and build the models only (no tritonserver: for `study`)
 #   bash bench/gpu/device.sh study    decode_study.py: where a single-stream decode step goes (STUDY_ARGS)
+#   bash bench/gpu/device.sh libpython  bench/libpython_speed.py: the same Python code through the python
+#                                     binary and through its shared libpython (the stub's); needs only
+#                                     bundle part 1's prebuilt launcher, so it can run in the first call
 #   bash bench/gpu/device.sh p4       P4 (side by side with the engine alone, roofline), /metrics; stops it
 #                                     (P4_EXTRA="" skips the engine-only roofline contrasts; P4_ARGS adds
 #                                     p4.py flags, e.g. "--mode wave" for the one-burst figures; with
@@ -44,16 +47,18 @@ unpack() {
 # VARIANT_SET="llama2_variant.KEY=VALUE ..." sets config parameters of the clone instead (or too),
 # e.g. VARIANT_SET=llama2_variant.engine_start=spawn with spawn.patch's model.py.
 # VARIANTS="llama2_NAME=path/model.py ..." serves several clones at once (each llama2_*; P4 measures each).
-# PIN_CORES=1 pins llama2's engine core to the last physical core and mistral7b's to the one before
-# (engine_core_cpus; a clone inherits llama2's unless VARIANT_SET="llama2_x.engine_core_cpus=" clears it).
+# PIN_CORES=1 pins llama2's engine core to the last physical core, mistral7b's to the one before, each
+# VARIANTS clone's to the next one down (engine_core_cpus; VARIANT_SET="llama2_x.engine_core_cpus=" clears one).
 make_repo() {  # $1: llama2 enforce_eager
   local clone=() v pins=()
   [ -n "${VARIANT_PY:-}" ] && clone=(--clone "llama2_variant=llama2:$VARIANT_PY")
-  if [ "${PIN_CORES:-0}" = 1 ]; then  # each model's vLLM engine core on a physical core of its own (P4 section 8)
-    read -r last before_last < <(cd "$G" && python3 -c 'from pinning import sibling_groups as g; c = g(); print(",".join(map(str, c[-1])), ",".join(map(str, c[-2])))')
-    pins=(llama2.engine_core_cpus="$last" mistral7b.engine_core_cpus="$before_last")
-  fi
   for v in ${VARIANTS:-}; do clone+=(--clone "${v%%=*}=llama2:${v#*=}"); done
+  if [ "${PIN_CORES:-0}" = 1 ]; then  # each model's vLLM engine core on a physical core of its own (P4 section 8)
+    local names=(llama2 mistral7b) c
+    for v in ${VARIANTS:-}; do names+=("${v%%=*}"); done
+    mapfile -t cores < <(cd "$G" && python3 -c 'from pinning import sibling_groups as g; [print(",".join(map(str, c))) for c in reversed(g())]')
+    for c in "${!names[@]}"; do pins+=("${names[$c]}.engine_core_cpus=${cores[$c]}"); done
+  fi
   PYTHONPATH=/tmp/cli python3 "$G/make_repo.py" "$SRC/model_repository" $REPO "${clone[@]}" \
     llama2.model=$MODELS/llama-1b llama2.engine=vllm llama2.dtype=bfloat16 llama2.max_model_len=8192 \
     llama2.gpu_memory_utilization=0.2 llama2.enforce_eager="$1" llama2.cuda_visible_devices=0 llama2.max_num_seqs=64 \
@@ -82,7 +87,7 @@ s=[socket.socket() for _ in range(3)]
 [x.bind(("127.0.0.1",0)) for x in s]; print(" ".join(str(x.getsockname()[1]) for x in s))')
   set -- $ports
   t0=$(now)
-  ( export LD_LIBRARY_PATH=$T/nvidia_pytriton.libs:$pylib:$LD_LIBRARY_PATH EXTRA_SITE_DIRS=/tmp/np1:/tmp/site:$sp PYTHONPATH=/tmp/site \
+  ( export LD_LIBRARY_PATH=$T/nvidia_pytriton.libs:$pylib:$LD_LIBRARY_PATH STUB_SITE_DIRS=/tmp/np1 EXTRA_SITE_DIRS=/tmp/site:$sp PYTHONPATH=/tmp/site \
       TORCHINDUCTOR_COMPILE_THREADS=1 TOKENIZERS_PARALLELISM=false
     setsid $T/pytriton/tritonserver/bin/tritonserver --model-repository=$REPO --backend-directory=$T/pytriton/tritonserver/backends \
       --model-load-thread-count 1 --grpc-port "$1" --http-port "$2" --metrics-port "$3" --allow-metrics=true > $LOG 2>&1 &
@@ -188,13 +193,21 @@ p4() {
   echo "[p4] total $(since "$t0")s"
 }
 
+libpython() {
+  local py; py=$(readlink -f "$(command -v python3)")
+  chmod +x "$PARTS/embedded_python" 2>/dev/null
+  python3 "$SRC/bench/libpython_speed.py" --python "$py" --launcher "$PARTS/embedded_python" --json "$OUT/libpython.json"
+  command -v ldd >/dev/null && ldd "$py" | grep -i libpython || echo "[libpython] $py links no shared libpython"
+}
+
 case "$1" in
   setup) setup ;;
+  libpython) libpython ;;
   prepare) prepare ;;
   study) study ;;
   serve) serve ;;
   measure) measure ;;
   metrics) metrics ;;
   p4) p4 ;;
-  *) echo "usage: $0 setup|prepare|serve|study|measure|metrics|p4"; exit 2 ;;
+  *) echo "usage: $0 setup|prepare|serve|study|measure|metrics|p4|libpython"; exit 2 ;;
 esac

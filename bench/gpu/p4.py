@@ -203,6 +203,9 @@ GC_PAUSES = GcPauses()
 
 
 # ---- Engine side (this process, model.py's own engine class without Triton) --------------------
+AS_VLLM_STARTS_IT = {"engine_core_cpus": "", "engine_core_python": "fork"}
+
+
 class EngineAlone:
     """model.py's VllmEngine (same AsyncEngineArgs, same background event loop), driven directly."""
 
@@ -216,7 +219,8 @@ class EngineAlone:
         if backend_dir not in sys.path:
             sys.path.insert(0, backend_dir)  # triton_python_backend_utils.py imports standalone
         config = text_format.Parse(open(config_path).read(), model_config_pb2.ModelConfig())
-        self.params = {k: v.string_value for k, v in config.parameters.items()} | overrides
+        # vLLM as it is: model.py's own placement of its engine core (CPUs, interpreter) stays with Triton's side
+        self.params = {k: v.string_value for k, v in config.parameters.items()} | AS_VLLM_STARTS_IT | overrides
         spec = importlib.util.spec_from_file_location("repo_model", os.path.join(os.path.dirname(config_path), "1", "model.py"))
         self.module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(self.module)

@@ -5,7 +5,8 @@
 #   .whl/p1 .whl/p2 .whl/p3  the bundle (vLLM 0.26.0 + deps, tritonserver 2.51 from nvidia-pytriton
 #                            0.7.0, numpy 1.26 for the Python backend stub, the gRPC client), split
 #                            in three parts of ~58 MB (a run call carries at most 64 MiB); p1 also
-#                            holds py-spy's wheel (device.sh unpacks it for p4's profiles)
+#                            holds py-spy's wheel (device.sh unpacks it for p4's profiles) and
+#                            bench/embedded_python.c built (device.sh libpython)
 #   .gpu/src                 (only with SNAPSHOT=1) this repository's HEAD, when $R is another
 #                            checkout that lacks it
 # Both folders are added to $R/.git/info/exclude. Based on the recipe proven on the lent H100
@@ -47,5 +48,6 @@ for x in /.whl/ /.gpu/; do grep -qx "$x" "$R/.git/info/exclude" 2>/dev/null || e
 rm -rf "$R/.whl"; mkdir -p "$R"/.whl/{p1,p2,p3}
 split -n 3 -d bundle.tar bundle.part. && for i in 1 2 3; do mv bundle.part.0$((i - 1)) "$R/.whl/p$i/"; done
 pip download -q --no-deps --only-binary=:all: --platform manylinux1_x86_64 -d "$R/.whl/p1" py-spy==0.4.3  # p4's --spy (3 MB)
+cc -O2 -o "$R/.whl/p1/embedded_python" "$HERE/bench/embedded_python.c" -ldl  # device.sh libpython (the GPU image has no compiler)
 if [ "${SNAPSHOT:-0}" = 1 ]; then rm -rf "$R/.gpu/src"; mkdir -p "$R/.gpu/src"; git -C "$HERE" archive HEAD | tar -x -C "$R/.gpu/src"; fi
 rm -rf "$W"; du -sh "$R"/.whl/* "$R"/.gpu 2>/dev/null || true

@@ -20,10 +20,12 @@ import site
 import sys
 
 # The stub's embedded Python ignores PYTHONPATH and may carry numpy 2 (which garbles BYTES
-# inputs in this stub): our site dirs go first on sys.path, before numpy is imported.
-_EXTRA_SITES = [d for d in os.environ.get("EXTRA_SITE_DIRS", "").split(os.pathsep) if d]
+# inputs in some stubs): our site dirs go first on sys.path, before numpy is imported.
+# STUB_SITE_DIRS are for this stub alone (numpy<2 for such a stub): a spawned engine core
+# (engine_core_python) runs a plain python and does not get them; EXTRA_SITE_DIRS it does.
+_STUB_SITES, _EXTRA_SITES = ([d for d in os.environ.get(v, "").split(os.pathsep) if d] for v in ("STUB_SITE_DIRS", "EXTRA_SITE_DIRS"))
 _before = list(sys.path)
-for _dir in _EXTRA_SITES:
+for _dir in _STUB_SITES + _EXTRA_SITES:
     site.addsitedir(_dir)
 sys.path[:] = [p for p in sys.path if p not in _before] + _before
 
@@ -40,12 +42,12 @@ import uuid  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-if _EXTRA_SITES:
+if _STUB_SITES or _EXTRA_SITES:
     # Modules the system Python built against another numpy break transformers' imports: hide
     # the ones that do not come from our site dirs (transformers treats them as absent).
     for _name in ("scipy", "sklearn", "pandas"):
         _spec = importlib.util.find_spec(_name)
-        if _spec and _spec.origin and not any(_spec.origin.startswith(d) for d in _EXTRA_SITES):
+        if _spec and _spec.origin and not any(_spec.origin.startswith(d) for d in _STUB_SITES + _EXTRA_SITES):
             sys.modules[_name] = None
 
 import triton_python_backend_utils as pb_utils  # noqa: E402
@@ -67,6 +69,7 @@ SETTINGS = {
     "stream_interval": (int, 1),  # vLLM: a response every N tokens (first and last at once); 1 = every token
     "response_threads": (int, 4),  # threads that send responses (a job always sends on the same one)
     "engine_core_cpus": (str, ""),  # vLLM: CPUs for the engine-core process alone, e.g. "7,15"; empty = no pinning
+    "engine_core_python": (str, "auto"),  # vLLM: auto | fork | the python binary that spawns the engine core
     "template_plain_text": (bool, True),  # plain text is sent as one user message through the chat template
     "default_max_tokens": (int, 256),
     "default_temperature": (float, 0.7),
@@ -153,6 +156,8 @@ def parse_settings(parameters):
         raise ValueError("parameter response_threads must be >= 1")
     if settings["engine_core_cpus"]:
         parse_cpus(settings["engine_core_cpus"], "parameter engine_core_cpus")
+    if settings["engine_core_python"] not in ("auto", "fork"):
+        check_python(settings["engine_core_python"], "parameter engine_core_python")
     if not 0 < settings["max_prompt_tokens"] < settings["max_model_len"]:
         raise ValueError("parameter max_prompt_tokens must be between 1 and max_model_len - 1")
     if not 1 <= settings["default_max_tokens"] < settings["max_model_len"]:
@@ -178,6 +183,94 @@ def parse_cpus(text, what):
     if cpus == usable:
         raise ValueError(f"{what} must leave at least one CPU for the rest of the model (usable: {sorted(usable)})")
     return cpus
+
+
+PROBE = "import sys; print('%d.%d' % sys.version_info[:2], any('libpython' in m for m in open('/proc/self/maps')))"
+
+
+def loads_shared_libpython():
+    """Whether this process runs Python from a shared libpython (an embedding host such as the stub)."""
+    with open("/proc/self/maps") as fh:
+        return any("libpython" in line for line in fh)
+
+
+def probe_python(path):
+    """(version "3.12", loads a shared libpython) of the python at ``path``; raises OSError when it
+    does not run or answers something else."""
+    import subprocess
+
+    try:
+        run = subprocess.run([path, "-I", "-c", PROBE], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired as exc:
+        raise OSError(f"no answer in {exc.timeout:.0f}s") from None
+    version, _, shared = run.stdout.strip().partition(" ")
+    if run.returncode != 0 or shared not in ("True", "False"):
+        raise OSError(f"answered {run.stdout.strip() or run.stderr.strip()[-200:] or run.returncode!r}")
+    return version, shared == "True"
+
+
+def check_python(path, what):
+    """``path`` must run this Python's version: a spawned engine core unpickles this process's
+    objects and imports the same modules from the same sys.path."""
+    if not (os.path.isabs(path) and os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise ValueError(f"{what} must be auto, fork or the absolute path of a python executable, not {path!r}")
+    mine = "%d.%d" % sys.version_info[:2]
+    try:
+        theirs, _ = probe_python(path)
+    except OSError as exc:
+        raise ValueError(f"{what}: {path} did not run as python: {exc}") from None
+    if theirs != mine:
+        raise ValueError(f"{what}: {path} is Python {theirs}, this model runs Python {mine}")
+
+
+def engine_core_python(setting):
+    """The python that is to spawn vLLM's engine core, or "" for vLLM's own start (a fork of this
+    process). ``auto``: when this process runs Python from a shared libpython, the first python
+    binary of the same version that does not (sys.executable, python3.X on PATH, /usr/bin,
+    /usr/local/bin); none found, or already a static interpreter here: "" (a fork gains as much)."""
+    if setting == "fork":
+        return ""
+    if setting != "auto":
+        return setting
+    if not loads_shared_libpython():
+        return ""
+    import shutil
+
+    version = "%d.%d" % sys.version_info[:2]
+    candidates = [sys.executable, getattr(sys, "_base_executable", ""), shutil.which(f"python{version}") or "",
+                  f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"]
+    for path in dict.fromkeys(c for c in candidates if os.path.isabs(c) and os.access(c, os.X_OK)):
+        with contextlib.suppress(OSError):
+            if probe_python(path) == (version, False):
+                return path
+    return ""
+
+
+@contextlib.contextmanager
+def engine_core_spawned_by(python):
+    """While vLLM starts: its engine core spawned by ``python`` instead of forked from this stub.
+    A fork runs the stub's embedded interpreter, the shared libpython, which Debian and Ubuntu build
+    slower than their statically linked python binaries (P4, docs/benchmarks.md); the engine core is
+    one busy Python thread that sets the decode step rate. Empty ``python``: vLLM's own choice."""
+    if not python:
+        yield
+        return
+    import multiprocessing.spawn
+
+    method, executable = os.environ.get("VLLM_WORKER_MULTIPROC_METHOD"), multiprocessing.spawn.get_executable()
+    os.environ["VLLM_WORKER_MULTIPROC_METHOD"] = "spawn"
+    multiprocessing.spawn.set_executable(python)
+    path = list(sys.path)  # a spawned child starts from this process's sys.path, less the stub's own dirs
+    sys.path[:] = [p for p in path if not any(p == d or p.startswith(os.path.join(d, "")) for d in _STUB_SITES)]
+    try:
+        yield
+    finally:
+        sys.path[:] = path
+        multiprocessing.spawn.set_executable(executable)
+        if method is None:
+            os.environ.pop("VLLM_WORKER_MULTIPROC_METHOD", None)
+        else:
+            os.environ["VLLM_WORKER_MULTIPROC_METHOD"] = method
 
 
 def engine_core_pids():
@@ -741,7 +834,12 @@ class VllmEngine:
         async def create():
             return AsyncLLM.from_engine_args(args)
 
-        self.engine = asyncio.run_coroutine_threadsafe(create(), self.loop).result()
+        self.core_python = engine_core_python(settings["engine_core_python"])
+        with engine_core_spawned_by(self.core_python):
+            self.engine = asyncio.run_coroutine_threadsafe(create(), self.loop).result()
+        if logger is not None:
+            logger.log_info(f"vLLM engine core spawned by {self.core_python}" if self.core_python else
+                            "vLLM engine core started by vLLM itself (a fork of this process unless CUDA was initialised)")
         self.pinned = []
         if settings["engine_core_cpus"]:
             cpus = parse_cpus(settings["engine_core_cpus"], "parameter engine_core_cpus")
