@@ -5,13 +5,30 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-PY=${PYTHON:-python3}
+# The venv's interpreter: $PYTHON when set, else the first python3 (3.10-3.13, venv and ensurepip
+# present) whose binary is linked statically, as Debian and Ubuntu build /usr/bin/python3. A
+# python that runs from a shared libpython (pyenv's --enable-shared builds, for one) ran the same
+# code 1.3-1.4x slower on these machines (bench/libpython_speed.py, docs/benchmarks.md); then
+# the first usable one.
+pick_python() {
+  local c first=""
+  for c in python3 /usr/bin/python3 /usr/local/bin/python3 python3.13 python3.12 python3.11 python3.10; do
+    command -v "$c" >/dev/null 2>&1 || continue
+    case "$("$c" -c 'import sys, venv, ensurepip
+print(int((3, 10) <= sys.version_info[:2] <= (3, 13)), int(any("libpython" in m for m in open("/proc/self/maps"))))' 2>/dev/null)" in
+      "1 0") echo "$c"; return ;;
+      "1 1") [ -n "$first" ] || first=$c ;;
+    esac
+  done
+  echo "${first:-python3}"
+}
+PY=${PYTHON:-$(pick_python)}
 VENV="$ROOT/.venv"
 STAMP="$VENV/.setup-stamp"
 want=$(cat pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -c1-16)
 
 if [ ! -x "$VENV/bin/python" ]; then
-  echo "[setup] creating $VENV"
+  echo "[setup] creating $VENV with $PY ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
   "$PY" -m venv "$VENV"
 fi
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
