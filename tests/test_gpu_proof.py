@@ -127,3 +127,32 @@ def test_pinning_holds_the_core_alone_and_gives_every_placement_back():
     assert got["pid_ok"]
     assert got["inside"] == {"core": got["reserved"], "self": got["rest"]}
     assert got["after"] == {"core": [got["first"]], "self": got["all"], "started": got["all"]}
+
+
+def test_embedded_python_runs_python_through_the_shared_libpython():
+    """bench/libpython_speed.py's premise: its launcher runs Python from the shared library (as
+    tritonserver's stub does), and it finds that library for a python that has one."""
+    import os
+    import shutil
+    import subprocess
+
+    sys.path.insert(0, str(ROOT))
+    from bench import libpython_speed
+
+    python = os.path.realpath(sys.executable)
+    try:
+        libpython = libpython_speed.libpython_of(python)
+    except SystemExit:
+        pytest.skip(f"{python} has no shared libpython")
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("no C compiler for bench/embedded_python.c")
+    launcher = libpython_speed.build_launcher()
+    probe = "import sys; print(sys.version_info[:2] == %r, any('libpython' in m for m in open('/proc/self/maps')))" % (
+        tuple(sys.version_info[:2]),)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {"LIBPYTHON": libpython}
+    out = subprocess.run([launcher, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr[-1000:]
+    assert out.stdout.split() == ["True", "True"]
+    missing = subprocess.run([launcher, "-c", "pass"], capture_output=True, text=True, timeout=60,
+                             env=env | {"LIBPYTHON": "/nonexistent/libpython3.so"})
+    assert missing.returncode == 2 and "embedded_python:" in missing.stderr
