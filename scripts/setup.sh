@@ -22,12 +22,12 @@ print(int((3, 10) <= sys.version_info[:2] <= (3, 13)), int(any("libpython" in m 
   done
   echo "${first:-python3}"
 }
-PY=${PYTHON:-$(pick_python)}
 VENV="$ROOT/.venv"
 STAMP="$VENV/.setup-stamp"
 want=$(cat pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -c1-16)
 
 if [ ! -x "$VENV/bin/python" ]; then
+  PY=${PYTHON:-$(pick_python)}
   echo "[setup] creating $VENV with $PY ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
   "$PY" -m venv "$VENV"
 fi
