@@ -197,7 +197,6 @@ libpython() {
   local py; py=$(readlink -f "$(command -v python3)")
   chmod +x "$PARTS/embedded_python" 2>/dev/null
   python3 "$SRC/bench/libpython_speed.py" --python "$py" --launcher "$PARTS/embedded_python" --json "$OUT/libpython.json"
-  command -v ldd >/dev/null && ldd "$py" | grep -i libpython || echo "[libpython] $py links no shared libpython"
 }
 
 case "$1" in

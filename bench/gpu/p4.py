@@ -206,6 +206,15 @@ GC_PAUSES = GcPauses()
 AS_VLLM_STARTS_IT = {"engine_core_cpus": "", "engine_core_python": "fork"}
 
 
+class PrintLogger:
+    """What model.py's engine logs through tritonserver's pb_utils.Logger, printed here instead."""
+
+    def log_info(self, text: str) -> None:
+        print(f"[p4] engine alone: {text}", flush=True)
+
+    log_warn = log_error = log_info
+
+
 class EngineAlone:
     """model.py's VllmEngine (same AsyncEngineArgs, same background event loop), driven directly."""
 
@@ -233,7 +242,7 @@ class EngineAlone:
 
         self.free_before = torch.cuda.mem_get_info()[0]
         t0 = time.monotonic()
-        self.vllm = self.module.VllmEngine(self.settings, logger=None)
+        self.vllm = self.module.VllmEngine(self.settings, PrintLogger())
         self.start_s = time.monotonic() - t0
         gc.collect()
         gc.freeze()  # as model.py's initialize and vLLM's own server do after start-up

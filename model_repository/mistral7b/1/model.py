@@ -185,6 +185,7 @@ def parse_cpus(text, what):
     return cpus
 
 
+PY_VERSION = "%d.%d" % sys.version_info[:2]  # what a python spawning the engine core must run
 PROBE = "import sys; print('%d.%d' % sys.version_info[:2], any('libpython' in m for m in open('/proc/self/maps')))"
 
 
@@ -214,13 +215,12 @@ def check_python(path, what):
     objects and imports the same modules from the same sys.path."""
     if not (os.path.isabs(path) and os.path.isfile(path) and os.access(path, os.X_OK)):
         raise ValueError(f"{what} must be auto, fork or the absolute path of a python executable, not {path!r}")
-    mine = "%d.%d" % sys.version_info[:2]
     try:
         theirs, _ = probe_python(path)
     except OSError as exc:
         raise ValueError(f"{what}: {path} did not run as python: {exc}") from None
-    if theirs != mine:
-        raise ValueError(f"{what}: {path} is Python {theirs}, this model runs Python {mine}")
+    if theirs != PY_VERSION:
+        raise ValueError(f"{what}: {path} is Python {theirs}, this model runs Python {PY_VERSION}")
 
 
 def engine_core_python(setting):
@@ -236,12 +236,11 @@ def engine_core_python(setting):
         return ""
     import shutil
 
-    version = "%d.%d" % sys.version_info[:2]
-    candidates = [sys.executable, getattr(sys, "_base_executable", ""), shutil.which(f"python{version}") or "",
-                  f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"]
+    candidates = [sys.executable, getattr(sys, "_base_executable", ""), shutil.which(f"python{PY_VERSION}") or "",
+                  f"/usr/bin/python{PY_VERSION}", f"/usr/local/bin/python{PY_VERSION}"]
     for path in dict.fromkeys(c for c in candidates if os.path.isabs(c) and os.access(c, os.X_OK)):
         with contextlib.suppress(OSError):
-            if probe_python(path) == (version, False):
+            if probe_python(path) == (PY_VERSION, False):
                 return path
     return ""
 
@@ -837,9 +836,8 @@ class VllmEngine:
         self.core_python = engine_core_python(settings["engine_core_python"])
         with engine_core_spawned_by(self.core_python):
             self.engine = asyncio.run_coroutine_threadsafe(create(), self.loop).result()
-        if logger is not None:
-            logger.log_info(f"vLLM engine core spawned by {self.core_python}" if self.core_python else
-                            "vLLM engine core started by vLLM itself (a fork of this process unless CUDA was initialised)")
+        logger.log_info(f"vLLM engine core spawned by {self.core_python}" if self.core_python else
+                        "vLLM engine core started by vLLM itself (a fork of this process unless CUDA was initialised)")
         self.pinned = []
         if settings["engine_core_cpus"]:
             cpus = parse_cpus(settings["engine_core_cpus"], "parameter engine_core_cpus")
