@@ -87,15 +87,26 @@ def test_engine_core_cpus_must_name_usable_cpus_and_leave_some(model_py):
         model_py.parse_settings(committed(engine_core_cpus=",".join(map(str, usable))))
 
 
+def run_beside_model_py(script: str, *args: str, env: dict | None = None) -> dict:
+    """``script`` in a child python with model.py loaded as ``m`` (for what changes process-wide
+    state); its last output line, JSON, is the result. ``args`` follow in sys.argv[1:]."""
+    loader = (
+        "import importlib.util, sys\n"
+        "sys.path.insert(0, {backend!r})\n"
+        "spec = importlib.util.spec_from_file_location('m', {model!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+    ).format(backend=str(find_install().backends_dir / "python"), model=str(MODEL_PY))
+    out = subprocess.run([sys.executable, "-c", loader + script, *args], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 PIN_SCRIPT = """
-import importlib.util, json, os, subprocess, sys, time
-sys.path.insert(0, sys.argv[1])
-spec = importlib.util.spec_from_file_location("m", sys.argv[2])
-m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+import json, os, subprocess, time
 core = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "EngineCore"])
 other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
 time.sleep(0.5)
-cpu = int(sys.argv[3])
+cpu = int(sys.argv[1])
 pinned = m.pin_engine_core({cpu})
 print(json.dumps({"pinned": pinned, "core_pid": core.pid, "core": sorted(os.sched_getaffinity(core.pid)),
                   "other": sorted(os.sched_getaffinity(other.pid)), "self": sorted(os.sched_getaffinity(0))}))
@@ -110,11 +121,7 @@ def test_pin_engine_core_moves_the_core_onto_its_cpus_and_the_model_off_them():
     usable = sorted(os.sched_getaffinity(0))
     if len(usable) < 2:
         pytest.skip("needs two usable CPUs")
-    backend_dir = str(find_install().backends_dir / "python")
-    out = subprocess.run([sys.executable, "-c", PIN_SCRIPT, backend_dir, str(MODEL_PY), str(usable[-1])],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_beside_model_py(PIN_SCRIPT, str(usable[-1]))
     assert got["pinned"] == [got["core_pid"]]
     assert got["core"] == [usable[-1]]
     assert got["self"] == usable[:-1]
@@ -162,11 +169,8 @@ def test_auto_spawns_only_from_an_embedded_python_and_only_with_a_static_one(mod
 
 
 SPAWN_SCRIPT = """
-import importlib.util, json, multiprocessing, multiprocessing.spawn, os, sys
-sys.path.insert(0, sys.argv[1])
-spec = importlib.util.spec_from_file_location("m", sys.argv[2])
-m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-report, wrapper = sys.argv[3], sys.argv[4]
+import json, multiprocessing, multiprocessing.spawn, os
+report, wrapper = sys.argv[1], sys.argv[2]
 before = multiprocessing.spawn.get_executable()
 with m.engine_core_spawned_by(wrapper):
     method = os.environ["VLLM_WORKER_MULTIPROC_METHOD"]  # what vLLM's get_mp_context reads
@@ -187,11 +191,7 @@ def test_engine_core_python_spawns_vllms_children_through_it_while_vllm_starts(t
     wrapper.write_text(f"#!/bin/sh\nSTARTED_BY_WRAPPER=yes exec {sys.executable} \"$@\"\n")
     wrapper.chmod(0o755)
     report = tmp_path / "report"
-    backend_dir = str(find_install().backends_dir / "python")
     env = {k: v for k, v in os.environ.items() if k != "VLLM_WORKER_MULTIPROC_METHOD"}
-    out = subprocess.run([sys.executable, "-c", SPAWN_SCRIPT, backend_dir, str(MODEL_PY), str(report), str(wrapper)],
-                         capture_output=True, text=True, timeout=120, env=env)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_beside_model_py(SPAWN_SCRIPT, str(report), str(wrapper), env=env)
     assert got == {"method": "spawn", "exitcode": 0, "env_after": None, "executable_restored": True}
     assert report.read_text() == "yes"
