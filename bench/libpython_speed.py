@@ -83,7 +83,7 @@ def links_libpython(binary: str) -> bool:
     return "libpython" in subprocess.run([ldd, binary], capture_output=True, text=True).stdout
 
 
-def cpu_seconds(command: list[str], env: dict[str, str]) -> float:
+def best_pass_cpu_seconds(command: list[str], env: dict[str, str]) -> float:
     run = subprocess.run([*command, "-c", WORKLOAD], capture_output=True, text=True, env=env)
     if run.returncode != 0:
         raise SystemExit(f"{command[0]} failed: {run.stderr.strip()[-400:]}")
@@ -107,7 +107,7 @@ def main() -> None:
     for n in range(args.rounds):  # alternate, so drift in the machine's speed hits both sides
         first, second = ((static, [args.python], env), (shared, [launcher], shared_env))[:: 1 if n % 2 == 0 else -1]
         for times, command, command_env in (first, second):
-            times.append(cpu_seconds(command, command_env))
+            times.append(best_pass_cpu_seconds(command, command_env))
     ratio = statistics.median(shared) / statistics.median(static)
     print(f"[libpython] CPU ms per pass, binary: {', '.join(f'{t * 1000:.0f}' for t in static)}")
     print(f"[libpython] CPU ms per pass, shared: {', '.join(f'{t * 1000:.0f}' for t in shared)}")
