@@ -135,3 +135,36 @@ async def test_lines_are_drawn_as_textual_draws_them():
         tinted = drawn(frozen.render_lines(crop))
         frozen._styles_cache.clear()
         assert tinted == drawn(frozen._styles_cache.render_widget(frozen, crop)) and compared == 6
+
+
+async def test_lines_drawn_again_from_the_cache_follow_new_text_and_new_colours():
+    """``render_lines`` keeps the strips it built and draws them again on later frames: they
+    stay segment for segment what Textual's pipeline gives after text is added below (lines that
+    were blank become text), after the pane's background changes, and after a resize."""
+    app = Host()
+    async with app.run_test(size=(90, 60)) as pilot:
+        frozen = FrozenMarkdown()
+        frozen.styles.height = 40  # room below the text: blank lines that later hold text
+        await app.query_one("#log").mount(frozen)
+        chunks = chunks_at_block_starts(TEXT, 10)
+        frozen.add(chunks[0])
+        await pilot.pause()
+
+        def same_as_textual() -> bool:
+            crop = Region(0, 0, frozen.region.width, frozen.region.height)
+            frozen.render_lines(crop)  # fills the cache
+            cached = drawn(frozen.render_lines(crop))
+            frozen._styles_cache.clear()
+            return cached == drawn(frozen._styles_cache.render_widget(frozen, crop))
+
+        assert same_as_textual()
+        for chunk in chunks[1:4]:
+            frozen.add(chunk)
+            await pilot.pause()
+            assert same_as_textual()
+        app.query_one("#log").styles.background = "green"
+        await pilot.pause()
+        assert same_as_textual()
+        await pilot.resize_terminal(70, 60)
+        await pilot.pause()
+        assert same_as_textual()
