@@ -7,12 +7,15 @@ their loop busy time moves little between runs of one tree (docs/benchmarks.md).
 fixed: both panes (the chat's ``ConversationLog`` holding a ``StreamingAnswer``, followed at
 the bottom, 160 × 48) get the pacer's text ``--per-step`` tokens at a time (42 ≈ 2,500 tok/s at
 60 frames/s), each step's text goes through the answer's drain (``AnswerStream._flush``, the
-code the drain task runs), then the screen settles its messages and draws one frame (the
+code the drain task runs, called here in its stead), then the screen settles its messages and draws one frame (the
 screen's own update timer draws nothing meanwhile). The main thread's CPU time over all steps, per step, is the figure to
 compare; frames and drains are timed apart. ``--helpers`` renders frozen blocks in helper
 processes, as the chat screen does (their CPU is not the screen's and is not counted).
 
-    .venv/bin/python bench/p2_step_cost.py [--tokens 3000] [--per-step 42] [--rounds 3] [--helpers]
+``--flushes N`` splits each step's text into N drains per pane (a loop with time to spare drains
+many times per frame: 390–590 deltas per 1,000 tokens on the 16-CPU host, docs/benchmarks.md).
+
+    .venv/bin/python bench/p2_step_cost.py [--tokens 3000] [--per-step 42] [--flushes 1] [--rounds 3] [--helpers]
 """
 
 from __future__ import annotations
@@ -69,11 +72,13 @@ class OwnFrames:
             self.held = True
 
 
-async def measure(tokens: int, per_step: int, helpers: bool) -> dict:
+async def measure(tokens: int, per_step: int, helpers: bool, flushes: int = 1) -> dict:
     from console.tui.frozen_render import FrozenRenderer
 
     words = re.findall(r"\S+\s*", expected_text(tokens))
-    steps = ["".join(words[i:i + per_step]) for i in range(0, len(words), per_step)]
+    size = max(1, per_step // flushes)  # tokens per drain
+    steps = [["".join(words[j:min(j + size, i + per_step)]) for j in range(i, min(i + per_step, len(words)), size)]
+             for i in range(0, len(words), per_step)]
     renderers = [FrozenRenderer() for _ in "AB"] if helpers else []
     frame_times = OwnFrames()
     try:
@@ -88,7 +93,7 @@ async def measure(tokens: int, per_step: int, helpers: bool) -> dict:
             await renderer.stop()
 
 
-async def run_steps(steps: list[str], renderers: list, frame_times: OwnFrames, text: str) -> dict:  # noqa: ANN001
+async def run_steps(steps: list[list[str]], renderers: list, frame_times: OwnFrames, text: str) -> dict:  # noqa: ANN001
     from textual._wait import wait_for_idle
 
     from console.tui.widgets.streaming_answer import StreamingAnswer, warm_up
@@ -100,6 +105,8 @@ async def run_steps(steps: list[str], renderers: list, frame_times: OwnFrames, t
         for pane in panes:
             pane.anchor()
         streams = [pane.query_one(StreamingAnswer).get_stream(renderer) for pane, renderer in zip(panes, renderers)]
+        for stream in streams:  # the bench drains, one drain at a time per answer, as the drain task would
+            stream._task.cancel()
         await pilot.pause(0.2)
         gc.collect()
         gc.freeze()
@@ -108,19 +115,20 @@ async def run_steps(steps: list[str], renderers: list, frame_times: OwnFrames, t
         flush_s = 0.0
         cpu, wall = time.thread_time(), time.perf_counter()
         for step in steps:
-            for stream in streams:
-                await stream.write(step)
-            for stream in streams:  # what the drain task does when it wakes
-                started = time.thread_time()
-                await stream._flush()
-                flush_s += time.thread_time() - started
+            for piece in step:
+                for stream in streams:
+                    await stream.write(piece)
+                for stream in streams:  # what the drain task does when it wakes
+                    started = time.thread_time()
+                    await stream._flush()
+                    flush_s += time.thread_time() - started
             await pilot._wait_for_screen()  # the messages the step posted (layout, updates, resizes)
             await wait_for_idle(0)
             frame_times.draw(app.screen)
         cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
         frame_times.held = False
         for stream in streams:
-            await stream.stop()
+            await stream._flush()  # (stop() would wait for the cancelled drain task)
         await pilot.pause()
         whole = all(pane.query_one(StreamingAnswer).source == text for pane in panes)
         gc.unfreeze()
@@ -134,13 +142,14 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=3000)
     parser.add_argument("--per-step", type=int, default=42)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--flushes", type=int, default=1, help="drains per step and pane (the text split evenly)")
     parser.add_argument("--helpers", action="store_true", help="render frozen blocks in helper processes, as the chat screen does")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    print(f"two panes, {args.tokens} tokens each, {args.per_step} per step and frame, headless 160x48, no server"
+    print(f"two panes, {args.tokens} tokens each, {args.per_step} per step and frame in {args.flushes} drains, headless 160x48, no server"
           f"{', frozen blocks rendered by helpers' if args.helpers else ''}")
     for round_ in range(1, args.rounds + 1):
-        r = asyncio.run(measure(args.tokens, args.per_step, args.helpers))
+        r = asyncio.run(measure(args.tokens, args.per_step, args.helpers, args.flushes))
         print(f"round {round_}: {r['steps']} steps, screen thread CPU {r['cpu_ms_per_step']:.2f} ms per step"
               f" (frames {r['frame_ms_per_step']:.2f} ms in {r['frames']}, drains {r['flush_ms_per_step']:.2f} ms CPU),"
               f" {r['wall_s']:.2f} s; text whole: {r['whole']}")
