@@ -151,6 +151,16 @@ class LiveBlock(MarkdownBlock):
         self.set_content(block._content)  # a list's is empty: it is drawn from its source
         self.restyle()
 
+    def take(self, opening: Token, inline: Token | None) -> None:
+        """Become the top-level block that ``opening`` opens (its ``inline`` token, for a
+        paragraph or heading), as :meth:`_update_from_block` does from a ``LiveBlock`` built for
+        it (Textual's ``_parse_markdown`` gives that one its token, the content of its inline
+        token, and a list nothing), without building it."""
+        self._token = opening  # MarkdownBlock._copy_context
+        self.kind, self.top_level = kind_of(opening), opening.level == 0
+        self.set_content(Content() if inline is None else self._token_to_content(inline))
+        self.restyle()
+
     def _list_lines(self, width: int) -> list[list[Segment]]:
         source = self.source or ""
         if self._drawn != (source, width):
@@ -175,6 +185,24 @@ class LiveBlock(MarkdownBlock):
     def notify_style_update(self) -> None:
         self._drawn = None  # a list's colours are baked into its lines
         super().notify_style_update()
+
+
+def one_live_block(tokens: list[Token]) -> tuple[Token, Token | None] | None:
+    """``(opening token, inline token)`` when ``tokens`` are exactly one top-level paragraph,
+    heading or list (a list's inline token is None: it is drawn from its source), else None."""
+    if len(tokens) < 3:
+        return None
+    first, last = tokens[0], tokens[-1]
+    if first.level != 0 or last.level != 0 or first.map is None:
+        return None
+    if first.type in ("paragraph_open", "heading_open"):
+        if len(tokens) == 3 and tokens[1].type == "inline" and last.type == first.type.replace("_open", "_close"):
+            return first, tokens[1]
+        return None
+    if first.type in LISTS and last.type == first.type.replace("_open", "_close"):
+        if all(token.level > 0 for token in tokens[1:-1]):  # nothing else at the top level
+            return first, None
+    return None
 
 
 def kind_of(token: Token) -> str:
@@ -214,6 +242,18 @@ class LiveMarkdown(Markdown):
                 if token.map is not None and token.level == 0:
                     self._last_parsed_line += token.map[0]
                     break
+            last = existing[-1] if existing else None
+            single = one_live_block(tokens) if isinstance(last, LiveBlock) else None
+            if single is not None:
+                # One paragraph, heading or top-level list, and the last widget takes it: what the
+                # steps below do (build the block as a widget, with a widget per list item, then
+                # copy its token, kind and content into the last one), minus building widgets
+                # that are thrown away, on every append.
+                opening, inline = single
+                with self.app.batch_update():
+                    last.source_range = (opening.map[0] + start_line, opening.map[1] + start_line)
+                    last.take(opening, inline)
+                return
             new_blocks = list(self._parse_markdown(tokens))
             for block in new_blocks:
                 start, end = block.source_range
