@@ -247,13 +247,13 @@ async def test_text_extended_while_a_restart_waits_is_kept_in_the_emptied_tail()
 
 
 def block_state(live: LiveMarkdown) -> list[tuple]:
-    """What each block of ``live`` shows and knows: class, kind, content, token, source range,
-    inline styles."""
+    """What each block of ``live`` (nested ones too) shows and knows: class, kind, content,
+    token, source range, inline styles."""
     return [
         (type(block).__name__, getattr(block, "kind", None), getattr(block, "top_level", None), block._content.plain,
          [(span.start, span.end, str(span.style)) for span in block._content.spans], block._token.type,
          block._token.map, block.source_range, block.display, repr(block.styles.inline))
-        for block in live.query_children(MarkdownBlock)
+        for block in live.query(MarkdownBlock)
     ]
 
 

@@ -221,7 +221,7 @@ class LiveMarkdown(Markdown):
               "bullet_list_open": LiveBlock.or_textual(MarkdownBulletList),
               "ordered_list_open": LiveBlock.or_textual(MarkdownOrderedList)}
 
-    async def extend(self, markdown: str) -> None:
+    async def extend(self, markdown: str, parsed: tuple[str, list[Token]] | None = None) -> None:
         """Append ``markdown`` in the caller's task: ``Markdown.append``'s steps without its hops.
 
         ``append`` runs its work in a task of its own and reports back through a ``gather``
@@ -231,12 +231,20 @@ class LiveMarkdown(Markdown):
         text being in the document (P2, docs/benchmarks.md). The steps are Textual 8.2's
         ``append`` (textual is pinned): parse from the last top-level block on, update the last
         block in place, mount the rest.
+
+        ``parsed``: ``(document, tokens)``, the caller's parse of the whole document with this
+        one's parser, used instead of parsing again when the document, once extended, is that
+        text and is parsed from its first line (the answer's drain parses it anyway to find
+        finished blocks).
         """
         async with self.lock:  # after a restart or an append in flight: text is never dropped
             self._markdown = self.source + markdown
-            parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
             start_line = self._last_parsed_line
-            tokens = parser.parse("".join(self._markdown.splitlines(keepends=True)[start_line:]))
+            if parsed is not None and start_line == 0 and parsed[0] == self._markdown:
+                tokens = parsed[1]
+            else:
+                parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
+                tokens = parser.parse("".join(self._markdown.splitlines(keepends=True)[start_line:]))
             existing = [child for child in self.children if isinstance(child, MarkdownBlock)]
             for token in reversed(tokens):
                 if token.map is not None and token.level == 0:
