@@ -168,3 +168,28 @@ async def test_lines_drawn_again_from_the_cache_follow_new_text_and_new_colours(
         await pilot.resize_terminal(70, 60)
         await pilot.pause()
         assert same_as_textual()
+
+
+async def test_the_styles_a_chunk_is_rendered_with_follow_every_style_change():
+    """``widget_styles`` keeps the widget's rich and link styles until a style of the widget or
+    an ancestor changes: they equal Textual's, computed afresh, after inline and theme changes."""
+    from console.tui.widgets.frozen_markdown import widget_styles
+
+    app = Host()
+    async with app.run_test(size=(90, 40)) as pilot:
+        frozen = FrozenMarkdown()
+        log = app.query_one("#log")
+        await log.mount(frozen)
+        await pilot.pause()
+
+        def fresh() -> tuple:
+            return frozen.rich_style, frozen.link_style
+
+        assert widget_styles(frozen) == fresh()
+        for change in (lambda: setattr(app.screen.styles, "background", "blue"), lambda: setattr(log.styles, "background", "green 50%"),
+                       lambda: setattr(app, "theme", "textual-light"), lambda: setattr(frozen.styles, "color", "red"),
+                       lambda: setattr(frozen.styles, "link_color", "yellow"), lambda: setattr(log.styles, "opacity", 0.5)):
+            before = widget_styles(frozen)
+            change()
+            await pilot.pause()
+            assert widget_styles(frozen) == fresh() != before

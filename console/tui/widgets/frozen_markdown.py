@@ -77,8 +77,28 @@ class ChunkJob:
 
 def chunk_job(widget: Widget, chunk: str, width: int, follows_block: bool = False) -> ChunkJob:
     """Rendering ``chunk`` at ``width`` in ``widget``, styled as Textual styles a renderable there."""
+    base_style, link_style = widget_styles(widget)
     return ChunkJob(chunk, follows_block, widget.app.console_options.update(highlight=False, width=width),
-                    widget.rich_style, widget.link_style if widget.auto_links else None)
+                    base_style, link_style)
+
+
+def widget_styles(widget: Widget) -> tuple[RichStyle, RichStyle | None]:
+    """``widget.rich_style``, and its ``link_style`` when it has auto links, computed again only
+    when a style of the widget or of an ancestor changed.
+
+    Both walk the widget's ancestors and blend their colours (≈ 0.1 ms on the 2-core VM), and a
+    freeze asks twice (for the helper's job, then to check the job still holds), a live list on
+    every redraw. They read only the styles of the widget and its ancestors, and Textual counts
+    every change of a widget's styles, from CSS or inline (``RenderStyles._cache_key``; textual
+    is pinned).
+    """
+    key = (widget.auto_links, *[(id(node), node.styles._cache_key) for node in widget.ancestors_with_self])
+    cached = getattr(widget, "_chunk_styles", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    styles = (widget.rich_style, widget.link_style if widget.auto_links else None)
+    widget._chunk_styles = (key, styles)  # type: ignore[attr-defined]
+    return styles
 
 
 def render_chunk(job: ChunkJob, console: Console) -> tuple[list[list[Segment]], bool]:
