@@ -10,7 +10,11 @@ The pacer's text goes into both panes at ``--rate`` tokens/s each, on an absolut
 The gap between the two bounds what drawing each pane as one line-API widget could save (P2,
 docs/benchmarks.md): it leaves out the Markdown rendering such a widget would still do.
 
-    .venv/bin/python bench/pane_frame_cost.py [--tokens 3000] [--rate 2500] [--rounds 2]
+With ``--helpers`` the answers render their frozen blocks in a helper process per pane, as the
+chat screen does (console/tui/frozen_render.py); without it, on the loop. ``--kinds answer``
+skips the "log" side.
+
+    .venv/bin/python bench/pane_frame_cost.py [--tokens 3000] [--rate 2500] [--rounds 2] [--helpers] [--kinds answer]
 """
 
 from __future__ import annotations
@@ -93,15 +97,26 @@ async def feed(write, words: list[str], rate: float) -> None:  # noqa: ANN001 - 
         await asyncio.sleep(0.002)
 
 
-async def measure(kind: str, tokens: int, rate: float) -> dict:
+async def measure(kind: str, tokens: int, rate: float, helpers: bool = False) -> dict:
+    from console.tui.frozen_render import FrozenRenderer
+
     words = re.findall(r"\S+\s*", expected_text(tokens))
     app = host_app(kind)
     frame_times = FrameTimes()  # before the app starts: the screen's timer keeps the method it mounts with
-    with frame_times:
-        return await run_app(app, kind, words, rate, frame_times)
+    renderers = [FrozenRenderer() for _ in "AB"] if helpers and kind != "log" else []
+    try:
+        for renderer in renderers:
+            await renderer.start()
+        while not all(renderer.running for renderer in renderers):  # the helper imports, then says it is ready
+            await asyncio.sleep(0.05)
+        with frame_times:
+            return await run_app(app, kind, words, rate, frame_times, renderers or [None, None])
+    finally:
+        for renderer in renderers:
+            await renderer.stop()
 
 
-async def run_app(app, kind: str, words: list[str], rate: float, frame_times: FrameTimes) -> dict:  # noqa: ANN001
+async def run_app(app, kind: str, words: list[str], rate: float, frame_times: FrameTimes, renderers: list) -> dict:  # noqa: ANN001
     from textual.widgets import Log
 
     from console.tui.widgets.streaming_answer import StreamingAnswer, warm_up
@@ -114,7 +129,7 @@ async def run_app(app, kind: str, words: list[str], rate: float, frame_times: Fr
             await warm_up(panes[0])
             for pane in panes:
                 pane.anchor()
-            streams = [pane.query_one(StreamingAnswer).get_stream() for pane in panes]
+            streams = [pane.query_one(StreamingAnswer).get_stream(renderer) for pane, renderer in zip(panes, renderers)]
             writers = [stream.write for stream in streams]
         await pilot.pause(0.2)
         gc.collect()
@@ -134,6 +149,8 @@ async def run_app(app, kind: str, words: list[str], rate: float, frame_times: Fr
         "frame_p99_ms": percentile(frames, 99) * 1000,
         "frame_max_ms": frames[-1] * 1000,
         "busy": stalls.busy / stalls.span,
+        "busy_s": stalls.busy,
+        "cpu_s": stalls.cpu_total,
         "frames_s": sum(frames),
         "span_s": stalls.span,
     }
@@ -144,15 +161,18 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=2500)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--helpers", action="store_true", help="render frozen blocks in helper processes, as the chat screen does")
+    parser.add_argument("--kinds", default="answer,log", help="which sides to run (answer, log)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"two panes x {args.rate:.0f} tok/s x {args.tokens} tokens, headless 160x48, no server")
     for round_ in range(1, args.rounds + 1):
-        for kind in ("answer", "log"):
-            r = asyncio.run(measure(kind, args.tokens, args.rate))
+        for kind in args.kinds.split(","):
+            r = asyncio.run(measure(kind, args.tokens, args.rate, args.helpers))
             print(f"round {round_} {kind:>6}: {r['frames']} frames ({r['fps']:.0f}/s), frame p50 {r['frame_p50_ms']:.1f} ms,"
                   f" p99 {r['frame_p99_ms']:.1f} ms, max {r['frame_max_ms']:.1f} ms; frames {r['frames_s']:.2f} s"
-                  f" of {r['span_s']:.2f} s, loop busy {100 * r['busy']:.0f}%")
+                  f" of {r['span_s']:.2f} s, loop busy {100 * r['busy']:.0f}% ({r['busy_s']:.2f} s; the loop's thread got"
+                  f" {r['cpu_s']:.2f} s of CPU)")
     return 0
 
 

@@ -62,8 +62,8 @@ def after_tail_appends(seen: Callable[[Any], None]) -> Iterator[None]:
 
     original = LiveMarkdown.extend
 
-    async def extend(self, markdown):  # noqa: ANN001, ANN202
-        await original(self, markdown)
+    async def extend(self, markdown, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - extend's own arguments
+        await original(self, markdown, *args, **kwargs)
         answer = self.parent
         if isinstance(answer, StreamingAnswer) and answer.live is self and answer.parent is not None:
             seen(answer)

@@ -150,3 +150,64 @@ async def test_sending_mounts_nothing_and_the_conversation_stays_in_order():
         await pane.clear()
         assert conversation(pane) == []
         assert len(pane.log_view.children) == 2  # a fresh spare
+
+
+async def test_the_drain_s_one_parse_leaves_the_tail_as_parsing_again_does(monkeypatch):
+    """The drain parses the tail once, for the split and for the append (``extend(parsed=...)``,
+    the tokens from the cut on after a freeze): after every drain, the live tail's blocks are
+    exactly what they are when the append parses again, for every kind of block, and with link
+    references defined before the cut (the tail's own parse does not know them) or in the tail."""
+    from console.tui.widgets.live_markdown import LiveMarkdown
+    from tests.test_live_markdown import block_state
+
+    text = "[ref]: https://x.y\n\n" + ANSWER[:2500] + "\n\nA [ref] here\n\nand [ref] again"
+    original_extend = LiveMarkdown.extend
+    states: dict[bool, list] = {}
+    for shared in (True, False):
+        if not shared:
+            async def parse_again(self, markdown, parsed=None):  # noqa: ANN001, ANN202
+                await original_extend(self, markdown)
+
+            monkeypatch.setattr(LiveMarkdown, "extend", parse_again)
+        app = Host()
+        seen = states[shared] = []
+        async with app.run_test(size=(100, 40)) as pilot:
+            pane = app.query_one(ChatPane)
+            stream = await pane.open_answer(None)
+            stream._task.cancel()  # drained here, one drain at a time
+            answer = pane.log_view.query_one(StreamingAnswer)
+            # then a reference defined in the text a drain freezes, used in the tail it keeps; then
+            # one defined and used in the tail (a quote)
+            more = ["\n\n[r]: https://y.z\n\nA\n\n[r] link", "\n\nB\n\n> [q]: https://q.q\n>\n> [q] quoted"]
+            for piece in [*pieces(text, seed=11), *more]:
+                stream._pending.append(piece)
+                await stream._flush()
+                seen.append((answer.frozen.source, block_state(answer.live)))
+            await pilot.pause()
+            assert answer.source == text + "".join(more)
+            assert answer.live.source == "> [q]: https://q.q\n>\n> [q] quoted"
+    assert states[True] == states[False]
+
+
+def test_block_rules_then_the_rest_parse_as_the_parser_does():
+    """The drain parses in two steps (block rules, then the rest, for the tail only after a
+    cut): the tokens equal the shared parser's, whole or from a top-level block start on."""
+    from console.tui.widgets.streaming_answer import finish_parse, parse_blocks, shared_parser, tokens_from_line
+    from markdown_it.rules_core import StateCore
+
+    def same(a, b) -> bool:  # noqa: ANN001
+        return [t.as_dict() for t in a] == [t.as_dict() for t in b]
+
+    text = ANSWER[:3000] + "\n\n- a *b* <https://x.y> ~~c~~ \"quoted\" -- (c)\n\n[x](y) and www.example.com\n"
+    for end in range(0, len(text), 97):
+        source = text[:end]
+        state = parse_blocks(source, {})
+        starts = block_starts(source)
+        assert same(finish_parse(state), shared_parser().parse(source))
+        for line in starts[1:]:
+            lines = source.splitlines(keepends=True)
+            rest = "".join(lines[line:])
+            cut = parse_blocks(source, {})
+            tail = StateCore(rest, shared_parser(), {})
+            tail.tokens = tokens_from_line(cut.tokens, line)
+            assert same(finish_parse(tail), shared_parser().parse(rest)), (end, line)

@@ -135,3 +135,61 @@ async def test_lines_are_drawn_as_textual_draws_them():
         tinted = drawn(frozen.render_lines(crop))
         frozen._styles_cache.clear()
         assert tinted == drawn(frozen._styles_cache.render_widget(frozen, crop)) and compared == 6
+
+
+async def test_lines_drawn_again_from_the_cache_follow_new_text_and_new_colours():
+    """``render_lines`` keeps the strips it built and draws them again on later frames: they
+    stay segment for segment what Textual's pipeline gives after text is added below (lines that
+    were blank become text), after the pane's background changes, and after a resize."""
+    app = Host()
+    async with app.run_test(size=(90, 60)) as pilot:
+        frozen = FrozenMarkdown()
+        frozen.styles.height = 40  # room below the text: blank lines that later hold text
+        await app.query_one("#log").mount(frozen)
+        chunks = chunks_at_block_starts(TEXT, 10)
+        frozen.add(chunks[0])
+        await pilot.pause()
+
+        def same_as_textual() -> bool:
+            crop = Region(0, 0, frozen.region.width, frozen.region.height)
+            frozen.render_lines(crop)  # fills the cache
+            cached = drawn(frozen.render_lines(crop))
+            frozen._styles_cache.clear()
+            return cached == drawn(frozen._styles_cache.render_widget(frozen, crop))
+
+        assert same_as_textual()
+        for chunk in chunks[1:4]:
+            frozen.add(chunk)
+            await pilot.pause()
+            assert same_as_textual()
+        app.query_one("#log").styles.background = "green"
+        await pilot.pause()
+        assert same_as_textual()
+        await pilot.resize_terminal(70, 60)
+        await pilot.pause()
+        assert same_as_textual()
+
+
+async def test_the_styles_a_chunk_is_rendered_with_follow_every_style_change():
+    """``widget_styles`` keeps the widget's rich and link styles until a style of the widget or
+    an ancestor changes: they equal Textual's, computed afresh, after inline and theme changes."""
+    from console.tui.widgets.frozen_markdown import widget_styles
+
+    app = Host()
+    async with app.run_test(size=(90, 40)) as pilot:
+        frozen = FrozenMarkdown()
+        log = app.query_one("#log")
+        await log.mount(frozen)
+        await pilot.pause()
+
+        def fresh() -> tuple:
+            return frozen.rich_style, frozen.link_style
+
+        assert widget_styles(frozen) == fresh()
+        for change in (lambda: setattr(app.screen.styles, "background", "blue"), lambda: setattr(log.styles, "background", "green 50%"),
+                       lambda: setattr(app, "theme", "textual-light"), lambda: setattr(frozen.styles, "color", "red"),
+                       lambda: setattr(frozen.styles, "link_color", "yellow"), lambda: setattr(log.styles, "opacity", 0.5)):
+            before = widget_styles(frozen)
+            change()
+            await pilot.pause()
+            assert widget_styles(frozen) == fresh() != before

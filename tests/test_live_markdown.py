@@ -244,3 +244,51 @@ async def test_text_extended_while_a_restart_waits_is_kept_in_the_emptied_tail()
         await pilot.pause()
         (block,) = live.query_children(MarkdownBlock)
         assert isinstance(block, LiveBlock) and block.kind == "p"
+
+
+def block_state(live: LiveMarkdown) -> list[tuple]:
+    """What each block of ``live`` (nested ones too) shows and knows: class, kind, content,
+    token, source range, inline styles."""
+    return [
+        (type(block).__name__, getattr(block, "kind", None), getattr(block, "top_level", None), block._content.plain,
+         [(span.start, span.end, str(span.style)) for span in block._content.spans], block._token.type,
+         block._token.map, block.source_range, block.display, repr(block.styles.inline))
+        for block in live.query(MarkdownBlock)
+    ]
+
+
+async def test_appends_that_build_no_widget_leave_the_blocks_as_building_them_does(monkeypatch):
+    """When the appended text is one paragraph, heading or top-level list, ``extend`` updates the
+    last block in place without building a widget for the parse (a list used to build one per
+    item, every append); after every append each block is exactly what the steps that build
+    them leave (``one_live_block`` switched off), through restarts and every kind of block."""
+    from console.tui.widgets import live_markdown
+
+    text = TEXT + "\n\n" + LISTS + "\n\nA [link](https://x.y) and ~~gone~~ text\n"
+    built: list[int] = []
+    original_init = LiveBlock.__init__
+
+    def counting_init(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        built.append(1)
+        original_init(self, *args, **kwargs)
+
+    states: dict[bool, list[list[tuple]]] = {}
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(live_markdown, "one_live_block", lambda tokens: None)
+        monkeypatch.setattr(LiveBlock, "__init__", counting_init)
+        built.clear()
+        live = LiveMarkdown("")
+        app = Host(live)
+        seen = states[fast] = []
+        async with app.run_test(size=(70, 80)) as pilot:
+            await pilot.pause()
+            for number, piece in enumerate(cuts(text, 5)):
+                if number % 40 == 39:
+                    await live.restart()
+                await live.extend(piece)
+                seen.append(block_state(live))
+            await pilot.pause()
+        states[fast].append(len(built))
+    assert states[True][:-1] == states[False][:-1]
+    assert states[True][-1] < states[False][-1] / 3  # widgets built: a few, not one or more per append

@@ -151,6 +151,16 @@ class LiveBlock(MarkdownBlock):
         self.set_content(block._content)  # a list's is empty: it is drawn from its source
         self.restyle()
 
+    def take(self, opening: Token, inline: Token | None) -> None:
+        """Become the top-level block that ``opening`` opens (its ``inline`` token, for a
+        paragraph or heading), as :meth:`_update_from_block` does from a ``LiveBlock`` built for
+        it (Textual's ``_parse_markdown`` gives that one its token, the content of its inline
+        token, and a list nothing), without building it."""
+        self._token = opening  # MarkdownBlock._copy_context
+        self.kind, self.top_level = kind_of(opening), opening.level == 0
+        self.set_content(Content() if inline is None else self._token_to_content(inline))
+        self.restyle()
+
     def _list_lines(self, width: int) -> list[list[Segment]]:
         source = self.source or ""
         if self._drawn != (source, width):
@@ -177,6 +187,24 @@ class LiveBlock(MarkdownBlock):
         super().notify_style_update()
 
 
+def one_live_block(tokens: list[Token]) -> tuple[Token, Token | None] | None:
+    """``(opening token, inline token)`` when ``tokens`` are exactly one top-level paragraph,
+    heading or list (a list's inline token is None: it is drawn from its source), else None."""
+    if len(tokens) < 3:
+        return None
+    first, last = tokens[0], tokens[-1]
+    if first.level != 0 or last.level != 0 or first.map is None:
+        return None
+    if first.type in ("paragraph_open", "heading_open"):
+        if len(tokens) == 3 and tokens[1].type == "inline" and last.type == first.type.replace("_open", "_close"):
+            return first, tokens[1]
+        return None
+    if first.type in LISTS and last.type == first.type.replace("_open", "_close"):
+        if all(token.level > 0 for token in tokens[1:-1]):  # nothing else at the top level
+            return first, None
+    return None
+
+
 def kind_of(token: Token) -> str:
     """A :class:`LiveBlock`'s kind for the block ``token`` opens."""
     if token.type in LISTS:
@@ -193,7 +221,7 @@ class LiveMarkdown(Markdown):
               "bullet_list_open": LiveBlock.or_textual(MarkdownBulletList),
               "ordered_list_open": LiveBlock.or_textual(MarkdownOrderedList)}
 
-    async def extend(self, markdown: str) -> None:
+    async def extend(self, markdown: str, parsed: tuple[str, list[Token]] | None = None) -> None:
         """Append ``markdown`` in the caller's task: ``Markdown.append``'s steps without its hops.
 
         ``append`` runs its work in a task of its own and reports back through a ``gather``
@@ -203,17 +231,37 @@ class LiveMarkdown(Markdown):
         text being in the document (P2, docs/benchmarks.md). The steps are Textual 8.2's
         ``append`` (textual is pinned): parse from the last top-level block on, update the last
         block in place, mount the rest.
+
+        ``parsed``: ``(document, tokens)``, the caller's parse of the whole document with this
+        one's parser, used instead of parsing again when the document, once extended, is that
+        text and is parsed from its first line (the answer's drain parses it anyway to find
+        finished blocks).
         """
         async with self.lock:  # after a restart or an append in flight: text is never dropped
             self._markdown = self.source + markdown
-            parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
             start_line = self._last_parsed_line
-            tokens = parser.parse("".join(self._markdown.splitlines(keepends=True)[start_line:]))
+            if parsed is not None and start_line == 0 and parsed[0] == self._markdown:
+                tokens = parsed[1]
+            else:
+                parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
+                tokens = parser.parse("".join(self._markdown.splitlines(keepends=True)[start_line:]))
             existing = [child for child in self.children if isinstance(child, MarkdownBlock)]
             for token in reversed(tokens):
                 if token.map is not None and token.level == 0:
                     self._last_parsed_line += token.map[0]
                     break
+            last = existing[-1] if existing else None
+            single = one_live_block(tokens) if isinstance(last, LiveBlock) else None
+            if single is not None:
+                # One paragraph, heading or top-level list, and the last widget takes it: what the
+                # steps below do (build the block as a widget, with a widget per list item, then
+                # copy its token, kind and content into the last one), minus building widgets
+                # that are thrown away, on every append.
+                opening, inline = single
+                with self.app.batch_update():
+                    last.source_range = (opening.map[0] + start_line, opening.map[1] + start_line)
+                    last.take(opening, inline)
+                return
             new_blocks = list(self._parse_markdown(tokens))
             for block in new_blocks:
                 start, end = block.source_range

@@ -24,6 +24,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from textual.containers import Vertical
 from textual.widget import Widget
 
@@ -39,6 +41,10 @@ _PARSER = MarkdownIt("gfm-like")  # Textual's own preset; building one costs ~0.
 # parsing, which was ~40 % of each split's parse (0.76 -> 0.44 ms for 400 characters, 2-core VM).
 _BLOCK_PARSER = MarkdownIt("gfm-like")
 _BLOCK_PARSER.core.ruler.enableOnly(["normalize", "block"])
+# The rest of the preset's core rules (inline parsing and what follows it): block rules, then
+# these, on one state, are ``_PARSER.parse`` (markdown-it's core runs its rules in order).
+_AFTER_BLOCKS = MarkdownIt("gfm-like")
+_AFTER_BLOCKS.core.ruler.disable(["normalize", "block"])
 
 
 def shared_parser() -> MarkdownIt:
@@ -49,7 +55,43 @@ def shared_parser() -> MarkdownIt:
 
 def block_starts(source: str) -> list[int]:
     """The lines on which markdown-it starts a top-level block of ``source``."""
-    return [t.map[0] for t in _BLOCK_PARSER.parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+    return top_level_starts(_BLOCK_PARSER.parse(source))
+
+
+def parse_blocks(source: str, env: dict) -> StateCore:
+    """``source`` parsed by ``_PARSER``'s block rules only (the tokens of inline content not
+    parsed yet: :func:`finish_parse`)."""
+    state = StateCore(source, _PARSER, env)
+    _BLOCK_PARSER.core.process(state)
+    return state
+
+
+def finish_parse(state: StateCore) -> list[Token]:
+    """The rest of ``_PARSER``'s parse on ``state``'s block tokens: its tokens then are
+    ``_PARSER.parse``'s."""
+    _AFTER_BLOCKS.core.process(state)
+    return state.tokens
+
+
+def top_level_starts(tokens: list[Token]) -> list[int]:
+    """The lines on which the top-level blocks of a parse start."""
+    return [t.map[0] for t in tokens if t.level == 0 and t.map is not None and t.nesting >= 0]
+
+
+def tokens_from_line(tokens: list[Token], line: int) -> list[Token]:
+    """The tokens of the top-level blocks from ``line`` on (a top-level block start), their
+    lines counted from there: what parsing the text from ``line`` on gives (markdown-it's block
+    state is empty at a top-level block start; the caller makes sure no reference definition
+    before it changes the inline parse)."""
+    first = next(i for i, t in enumerate(tokens) if t.level == 0 and t.map is not None and t.map[0] >= line)
+    rest = tokens[first:]
+    for token in rest:
+        if token.map is not None:
+            token.map = [token.map[0] - line, token.map[1] - line]
+        for child in token.children or ():
+            if child.map is not None:
+                child.map = [child.map[0] - line, child.map[1] - line]
+    return rest
 
 
 def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, str]:
@@ -188,18 +230,42 @@ class AnswerStream:
         self._wake.set()
 
     async def _flush(self) -> None:
+        """Freeze what the new text finished, append the rest to the live tail.
+
+        One parse (the tail's parser's) serves both: its block rules say where the top-level
+        blocks start, and the rest of it gives the tokens the tail would parse again
+        (``LiveMarkdown.extend(parsed=...)``): of all the text when nothing freezes, of the
+        blocks from the cut on when something does (the frozen text's inline content is never
+        parsed here). The split used to parse (block rules) and the append parse again, on
+        every drain.
+        """
         text = "".join(self._pending)
         self._pending.clear()
         if not text:
             return
-        finished, last = split_finished_blocks(self._tail + text)
-        if not finished:
-            self._tail += text
-            await self.answer.live.extend(text)
+        source = self._tail + text
+        env: dict = {}
+        state = parse_blocks(source, env)
+        starts = top_level_starts(state.tokens)
+        if len(starts) <= LIVE_BLOCKS:
+            self._tail = source
+            await self.answer.live.extend(text, parsed=(source, finish_parse(state)))
             return
+        line = starts[-LIVE_BLOCKS]
+        offset = sum(len(part) for part in source.splitlines(keepends=True)[:line])
+        finished, last = source[:offset], source[offset:]
+        parsed = None
+        # The tail's own parse, from the tokens of its blocks, unless the text defines a link
+        # reference (the tail's own parse knows only those in the tail, this one's env all of
+        # them), or the cut is not on markdown-it's line (``splitlines`` also breaks at
+        # characters it does not).
+        if not env.get("references") and finished.count("\n") == line and (not finished or finished[-1] == "\n"):
+            tail = StateCore(last, _PARSER, {})
+            tail.tokens = tokens_from_line(state.tokens, line)
+            parsed = (last, finish_parse(tail))
         await self.answer.freeze(finished, self.renderer)
         self._tail = last
-        await self.answer.live.extend(last)
+        await self.answer.live.extend(last, parsed=parsed)
 
     async def _run(self) -> None:
         while not self._closing:

@@ -1,0 +1,160 @@
+"""The screen loop's CPU per token for two streaming panes, in fixed steps: one frame's worth of
+text into each pane, drained, then one frame. Headless, no server.
+
+P2's own bench (``p2_two_pane_lag.py``) and ``pane_frame_cost.py`` run on a schedule, so a
+cheaper frame or drain shows up as *more* frames and smaller drains, not as less CPU, and
+their loop busy time moves little between runs of one tree (docs/benchmarks.md). Here the work is
+fixed: both panes (the chat's ``ConversationLog`` holding a ``StreamingAnswer``, followed at
+the bottom, 160 × 48) get the pacer's text ``--per-step`` tokens at a time (42 ≈ 2,500 tok/s at
+60 frames/s), each step's text goes through the answer's drain (``AnswerStream._flush``, the
+code the drain task runs, called here in its stead), then the screen settles its messages and draws one frame (the
+screen's own update timer draws nothing meanwhile). The main thread's CPU time over all steps, per step, is the figure to
+compare; frames and drains are timed apart. ``--helpers`` renders frozen blocks in helper
+processes, as the chat screen does (their CPU is not the screen's and is not counted).
+
+``--flushes N`` splits each step's text into N drains per pane (a loop with time to spare drains
+many times per frame: 390–590 deltas per 1,000 tokens on the 16-CPU host, docs/benchmarks.md).
+
+    .venv/bin/python bench/p2_step_cost.py [--tokens 3000] [--per-step 42] [--flushes 1] [--rounds 3] [--helpers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.pacer import expected_text, machine  # noqa: E402
+from bench.pane_frame_cost import host_app  # noqa: E402
+
+
+class OwnFrames:
+    """Frames only when :meth:`draw` asks: the screen's update timer still fires, but draws
+    nothing while ``held`` (``Screen._on_timer_update``, textual is pinned); each drawn frame is
+    timed."""
+
+    def __init__(self) -> None:
+        from textual.screen import Screen
+
+        self.seconds: list[float] = []
+        self.held = False
+        self._screen, self._original = Screen, Screen._on_timer_update
+
+    def __enter__(self) -> OwnFrames:
+        original, frames = self._original, self
+
+        def on_timer_update(screen) -> None:  # noqa: ANN001
+            if frames.held:
+                return
+            start = time.perf_counter()
+            try:
+                original(screen)
+            finally:
+                frames.seconds.append(time.perf_counter() - start)
+
+        self._screen._on_timer_update = on_timer_update  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._screen._on_timer_update = self._original  # type: ignore[method-assign]
+
+    def draw(self, screen) -> None:  # noqa: ANN001
+        self.held = False
+        try:
+            screen._on_timer_update()
+        finally:
+            self.held = True
+
+
+async def measure(tokens: int, per_step: int, helpers: bool, flushes: int = 1) -> dict:
+    from console.tui.frozen_render import FrozenRenderer
+
+    words = re.findall(r"\S+\s*", expected_text(tokens))
+    size = max(1, per_step // flushes)  # tokens per drain
+    steps = [["".join(words[j:min(j + size, i + per_step)]) for j in range(i, min(i + per_step, len(words)), size)]
+             for i in range(0, len(words), per_step)]
+    renderers = [FrozenRenderer() for _ in "AB"] if helpers else []
+    frame_times = OwnFrames()
+    try:
+        for renderer in renderers:
+            await renderer.start()
+        while not all(renderer.running for renderer in renderers):
+            await asyncio.sleep(0.05)
+        with frame_times:
+            return await run_steps(steps, renderers or [None, None], frame_times, "".join(words))
+    finally:
+        for renderer in renderers:
+            await renderer.stop()
+
+
+async def run_steps(steps: list[list[str]], renderers: list, frame_times: OwnFrames, text: str) -> dict:  # noqa: ANN001
+    from textual._wait import wait_for_idle
+
+    from console.tui.widgets.streaming_answer import StreamingAnswer, warm_up
+
+    app = host_app("answer")
+    async with app.run_test(size=(160, 48)) as pilot:
+        panes = [app.query_one(f"#pane-{name}") for name in "AB"]
+        await warm_up(panes[0])
+        for pane in panes:
+            pane.anchor()
+        streams = [pane.query_one(StreamingAnswer).get_stream(renderer) for pane, renderer in zip(panes, renderers)]
+        for stream in streams:  # the bench drains, one drain at a time per answer, as the drain task would
+            stream._task.cancel()
+        await pilot.pause(0.2)
+        gc.collect()
+        gc.freeze()
+        frame_times.seconds.clear()
+        frame_times.held = True
+        flush_s = 0.0
+        cpu, wall = time.thread_time(), time.perf_counter()
+        for step in steps:
+            for piece in step:
+                for stream in streams:
+                    await stream.write(piece)
+                for stream in streams:  # what the drain task does when it wakes
+                    started = time.thread_time()
+                    await stream._flush()
+                    flush_s += time.thread_time() - started
+            await pilot._wait_for_screen()  # the messages the step posted (layout, updates, resizes)
+            await wait_for_idle(0)
+            frame_times.draw(app.screen)
+        cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+        frame_times.held = False
+        for stream in streams:
+            await stream._flush()  # (stop() would wait for the cancelled drain task)
+        await pilot.pause()
+        whole = all(pane.query_one(StreamingAnswer).source == text for pane in panes)
+        gc.unfreeze()
+    return {"steps": len(steps), "cpu_ms_per_step": 1000 * cpu / len(steps), "wall_s": wall,
+            "frame_ms_per_step": 1000 * sum(frame_times.seconds) / len(steps), "frames": len(frame_times.seconds),
+            "flush_ms_per_step": 1000 * flush_s / len(steps), "whole": whole}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=3000)
+    parser.add_argument("--per-step", type=int, default=42)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--flushes", type=int, default=1, help="drains per step and pane (the text split evenly)")
+    parser.add_argument("--helpers", action="store_true", help="render frozen blocks in helper processes, as the chat screen does")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(f"two panes, {args.tokens} tokens each, {args.per_step} per step and frame in {args.flushes} drains, headless 160x48, no server"
+          f"{', frozen blocks rendered by helpers' if args.helpers else ''}")
+    for round_ in range(1, args.rounds + 1):
+        r = asyncio.run(measure(args.tokens, args.per_step, args.helpers, args.flushes))
+        print(f"round {round_}: {r['steps']} steps, screen thread CPU {r['cpu_ms_per_step']:.2f} ms per step"
+              f" (frames {r['frame_ms_per_step']:.2f} ms in {r['frames']}, drains {r['flush_ms_per_step']:.2f} ms CPU),"
+              f" {r['wall_s']:.2f} s; text whole: {r['whole']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
