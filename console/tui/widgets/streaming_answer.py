@@ -101,12 +101,14 @@ def split_finished_blocks(source: str, keep: int = LIVE_BLOCKS) -> tuple[str, st
     ``tail`` each parse as they did inside ``source`` (a list or a fenced code block is never
     split). ``finished`` is empty when there are not more than ``keep`` blocks.
     """
-    starts = block_starts(source)
+    return split_at_starts(source, block_starts(source), keep)
+
+
+def split_at_starts(source: str, starts: list[int], keep: int) -> tuple[str, str]:
+    """:func:`split_finished_blocks` with the top-level block starts of ``source`` given."""
     if len(starts) <= keep:
         return "", source
-    line = starts[-keep]
-    lines = source.splitlines(keepends=True)
-    offset = sum(len(text) for text in lines[:line])
+    offset = sum(len(text) for text in source.splitlines(keepends=True)[:starts[-keep]])
     return source[:offset], source[offset:]
 
 
@@ -252,8 +254,7 @@ class AnswerStream:
             await self.answer.live.extend(text, parsed=(source, finish_parse(state)))
             return
         line = starts[-LIVE_BLOCKS]
-        offset = sum(len(part) for part in source.splitlines(keepends=True)[:line])
-        finished, last = source[:offset], source[offset:]
+        finished, last = split_at_starts(source, starts, LIVE_BLOCKS)
         parsed = None
         # The tail's own parse, from the tokens of its blocks, unless the text defines a link
         # reference (the tail's own parse knows only those in the tail, this one's env all of
