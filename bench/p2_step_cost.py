@@ -31,69 +31,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.pacer import expected_text, machine  # noqa: E402
-from bench.pane_frame_cost import host_app  # noqa: E402
-
-
-class OwnFrames:
-    """Frames only when :meth:`draw` asks: the screen's update timer still fires, but draws
-    nothing while ``held`` (``Screen._on_timer_update``, textual is pinned); each drawn frame is
-    timed."""
-
-    def __init__(self) -> None:
-        from textual.screen import Screen
-
-        self.seconds: list[float] = []
-        self.held = False
-        self._screen, self._original = Screen, Screen._on_timer_update
-
-    def __enter__(self) -> OwnFrames:
-        original, frames = self._original, self
-
-        def on_timer_update(screen) -> None:  # noqa: ANN001
-            if frames.held:
-                return
-            start = time.perf_counter()
-            try:
-                original(screen)
-            finally:
-                frames.seconds.append(time.perf_counter() - start)
-
-        self._screen._on_timer_update = on_timer_update  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._screen._on_timer_update = self._original  # type: ignore[method-assign]
-
-    def draw(self, screen) -> None:  # noqa: ANN001
-        self.held = False
-        try:
-            screen._on_timer_update()
-        finally:
-            self.held = True
+from bench.pane_frame_cost import FrameTimes, host_app, pane_renderers  # noqa: E402
 
 
 async def measure(tokens: int, per_step: int, helpers: bool, flushes: int = 1) -> dict:
-    from console.tui.frozen_render import FrozenRenderer
-
     words = re.findall(r"\S+\s*", expected_text(tokens))
     size = max(1, per_step // flushes)  # tokens per drain
     steps = [["".join(words[j:min(j + size, i + per_step)]) for j in range(i, min(i + per_step, len(words)), size)]
              for i in range(0, len(words), per_step)]
-    renderers = [FrozenRenderer() for _ in "AB"] if helpers else []
-    frame_times = OwnFrames()
-    try:
-        for renderer in renderers:
-            await renderer.start()
-        while not all(renderer.running for renderer in renderers):
-            await asyncio.sleep(0.05)
+    frame_times = FrameTimes()
+    async with pane_renderers(helpers) as renderers:
         with frame_times:
-            return await run_steps(steps, renderers or [None, None], frame_times, "".join(words))
-    finally:
-        for renderer in renderers:
-            await renderer.stop()
+            return await run_steps(steps, renderers, frame_times, "".join(words))
 
 
-async def run_steps(steps: list[list[str]], renderers: list, frame_times: OwnFrames, text: str) -> dict:  # noqa: ANN001
+async def run_steps(steps: list[list[str]], renderers: list, frame_times: FrameTimes, text: str) -> dict:  # noqa: ANN001
     from textual._wait import wait_for_idle
 
     from console.tui.widgets.streaming_answer import StreamingAnswer, warm_up

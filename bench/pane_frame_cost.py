@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import re
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,29 +38,60 @@ from console.core.latency import percentile  # noqa: E402
 
 
 class FrameTimes:
-    """Times each frame: the screen's update (``Screen._on_timer_update``, textual is pinned)."""
+    """Times each frame: the screen's update (``Screen._on_timer_update``, textual is pinned).
+    While ``held``, the update timer still fires but draws nothing; :meth:`draw` draws one frame
+    then (a bench that draws its own frames: bench/p2_step_cost.py)."""
 
     def __init__(self) -> None:
         from textual.screen import Screen
 
         self.seconds: list[float] = []
+        self.held = False
         self._screen, self._original = Screen, Screen._on_timer_update
 
     def __enter__(self) -> FrameTimes:
-        original, seconds = self._original, self.seconds
+        original, frames = self._original, self
 
         def timed(screen) -> None:  # noqa: ANN001
+            if frames.held:
+                return
             start = time.perf_counter()
             try:
                 original(screen)
             finally:
-                seconds.append(time.perf_counter() - start)
+                frames.seconds.append(time.perf_counter() - start)
 
         self._screen._on_timer_update = timed  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._screen._on_timer_update = self._original  # type: ignore[method-assign]
+
+    def draw(self, screen) -> None:  # noqa: ANN001
+        """One frame now, while frames are held."""
+        self.held = False
+        try:
+            screen._on_timer_update()
+        finally:
+            self.held = True
+
+
+@contextlib.asynccontextmanager
+async def pane_renderers(helpers: bool) -> AsyncIterator[list]:
+    """Each pane's frozen-block renderer: a helper process per pane, started and ready, as the
+    chat screen has them (console/tui/frozen_render.py), or None (rendered on the loop)."""
+    from console.tui.frozen_render import FrozenRenderer
+
+    renderers = [FrozenRenderer() for _ in "AB"] if helpers else []
+    try:
+        for renderer in renderers:
+            await renderer.start()
+        while not all(renderer.running for renderer in renderers):  # the helper imports, then says it is ready
+            await asyncio.sleep(0.05)
+        yield renderers or [None, None]
+    finally:
+        for renderer in renderers:
+            await renderer.stop()
 
 
 def host_app(kind: str):  # noqa: ANN201 - a Textual App
@@ -98,22 +131,12 @@ async def feed(write, words: list[str], rate: float) -> None:  # noqa: ANN001 - 
 
 
 async def measure(kind: str, tokens: int, rate: float, helpers: bool = False) -> dict:
-    from console.tui.frozen_render import FrozenRenderer
-
     words = re.findall(r"\S+\s*", expected_text(tokens))
     app = host_app(kind)
     frame_times = FrameTimes()  # before the app starts: the screen's timer keeps the method it mounts with
-    renderers = [FrozenRenderer() for _ in "AB"] if helpers and kind != "log" else []
-    try:
-        for renderer in renderers:
-            await renderer.start()
-        while not all(renderer.running for renderer in renderers):  # the helper imports, then says it is ready
-            await asyncio.sleep(0.05)
+    async with pane_renderers(helpers and kind != "log") as renderers:
         with frame_times:
-            return await run_app(app, kind, words, rate, frame_times, renderers or [None, None])
-    finally:
-        for renderer in renderers:
-            await renderer.stop()
+            return await run_app(app, kind, words, rate, frame_times, renderers)
 
 
 async def run_app(app, kind: str, words: list[str], rate: float, frame_times: FrameTimes, renderers: list) -> dict:  # noqa: ANN001
