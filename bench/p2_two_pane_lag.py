@@ -37,6 +37,9 @@ from bench.pacer import expected_text, machine, serve  # noqa: E402
 from bench.screen_driver import ask_both, running_chat  # noqa: E402
 
 
+SETTLE_S = 0.1  # the opening of an answer (mounting its widgets, the first layouts), reported apart
+
+
 async def client_alone(url: str) -> float:
     """Tokens/s per pane our client reads with no UI at all (the machine's own ceiling)."""
     from console.core.streaming import Delta, TritonStreamClient
@@ -93,6 +96,9 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
     to_screen: list[float] = []  # reader process -> the screen's loop hands the delta to the pane's worker
     dropped = 0
     rate_seen: list[float] = []
+    frames_per_s: list[float] = []
+    opening: list[float] = []  # painted lags of deltas in the answers' first SETTLE_S
+    settled: list[float] = []  # and after it
     async with running_chat(url, ["fast-a", "fast-b"], (160, 48), appended) as pilot:
         screen = pilot.app.screen
         for _ in range(rounds):
@@ -101,6 +107,9 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
             paints.clear()
             with stalls or contextlib.nullcontext():
                 await ask_both(pilot, "stream fast")
+            first = min(arrivals[model][0][0] for model in arrivals)
+            last = max(arrivals[model][-1][0] for model in arrivals)
+            frames_per_s.append(sum(first <= t <= last for t in paints) / max(last - first, 1e-9))
             await pilot.pause(0.5)
             for pane_id, model in (("A", "fast-a"), ("B", "fast-b")):
                 answer = screen.session.exchanges[-1].answers[pane_id].completion
@@ -119,6 +128,7 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
                     to_screen.append(t_seen - t_arrival)
                     at = len(paints) if covered is None else bisect.bisect_left(paints, covered)
                     paint_lags.append(paints[at] - t_arrival if at < len(paints) else float("inf"))
+                    (settled if t_arrival - first >= SETTLE_S else opening).append(paint_lags[-1])
             await screen.action_new()
     stream_process.ProcessStreamClient.stream = original_stream
     App._display = original_display
@@ -132,6 +142,10 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
         "to_screen_p50_ms": percentile(to_screen, 50) * 1000,
         "to_screen_p99_ms": percentile(to_screen, 99) * 1000,
         "deltas": len(lags),
+        "opening_p99_ms": percentile(opening, 99) * 1000 if opening else float("nan"),
+        "settled_p99_ms": percentile(settled, 99) * 1000 if settled else float("nan"),
+        "opening_deltas": len(opening),
+        "frames_per_s": sum(frames_per_s) / len(frames_per_s),
         "answers_with_drops": dropped,
         "answers": 2 * rounds,
         "client_rate_tok_s": sum(rate_seen) / len(rate_seen),
@@ -158,7 +172,10 @@ def main() -> int:
     print(f"  of which from the reader process to the pane's worker: p50 {result['to_screen_p50_ms']:.1f} ms, "
           f"p99 {result['to_screen_p99_ms']:.1f} ms")
     print(f"lag of the next painted frame behind stream: p50 {result['painted_p50_ms']:.1f} ms, "
-          f"p99 {result['painted_p99_ms']:.1f} ms, max {result['painted_max_ms']:.1f} ms")
+          f"p99 {result['painted_p99_ms']:.1f} ms, max {result['painted_max_ms']:.1f} ms; "
+          f"{result['frames_per_s']:.0f} frames/s while the text came")
+    print(f"  painted p99 of the deltas in the first {SETTLE_S * 1000:.0f} ms: {result['opening_p99_ms']:.1f} ms "
+          f"({result['opening_deltas']} deltas); after them: {result['settled_p99_ms']:.1f} ms")
     print(f"answers with dropped or altered text: {result['answers_with_drops']} of {result['answers']}")
     if stalls is not None:
         print("\n".join(stalls.report()))
