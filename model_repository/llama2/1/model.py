@@ -90,7 +90,7 @@ SAMPLING = {
     "ignore_eos": (bool, lambda v: True, "true or false"),
 }
 ROLES = ("system", "user", "assistant")
-COUNT_FLUSH_S = 0.1  # token counters reach tritonserver at most this late (and at every request's start and end)
+COUNT_FLUSH_S = 0.1  # token counters reach tritonserver at most this late (and before each request's last response)
 CANCEL_CHECK_S = 0.05  # a streaming job asks tritonserver whether it was cancelled at most this often
 TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0]
 TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0]
@@ -432,9 +432,11 @@ class Metrics:
     Every update is a message to tritonserver, and updates from several threads at once crash
     it (signal 11 in libtriton_python.so with the CPU engine's generation threads): one lock
     serialises them all. Token counts are summed here and sent at most every COUNT_FLUSH_S, and
-    with every gauge move or histogram observation (a request that starts or ends), so a
-    finished request's tokens are on /metrics before its last response goes out: counted per
-    response, they were 11 % of the stub's samples at 64 streams on the H200 (P4 section 10).
+    by the outbox thread before a request's last response (:meth:`send_counts`), so a finished
+    request's tokens are on /metrics by the time its client has the end: counted per response,
+    they were 11 % of the stub's samples at 64 streams on the H200 (P4 section 10). Nothing here
+    sends counts from vLLM's event loop (``move`` runs there), whose every round trip delays
+    all streams.
     """
 
     def __init__(self, model, version):
@@ -462,23 +464,25 @@ class Metrics:
     def observe(self, key, value):
         with self._lock:
             self._metrics[key].observe(float(value))
-            self._send_counts()
 
     def count(self, key, value):
         if value:
             with self._lock:
                 self._counts[key] = self._counts.get(key, 0) + value
                 if time.monotonic() - self._counted_at >= COUNT_FLUSH_S:
-                    self._send_counts()
+                    self._send_counts_locked()
 
     def move(self, key, delta):
         with self._lock:
             self._gauges[key] += delta
             self._metrics[key].set(float(self._gauges[key]))
-            self._send_counts()
 
-    def _send_counts(self):
-        """(Under the lock) the summed token counts to tritonserver."""
+    def send_counts(self):
+        """The summed token counts to tritonserver now."""
+        with self._lock:
+            self._send_counts_locked()
+
+    def _send_counts_locked(self):
         for key, value in self._counts.items():
             self._metrics[key].increment(float(value))
         self._counts.clear()
@@ -642,6 +646,7 @@ class Job:
             return
         kind, detail, t_end = end
         self.set_state("done")
+        self.metrics.send_counts()
         if kind == "fail":
             self._send(pb_utils.InferenceResponse(error=pb_utils.TritonError(detail)), final=True)
             return
