@@ -90,7 +90,6 @@ SAMPLING = {
     "ignore_eos": (bool, lambda v: True, "true or false"),
 }
 ROLES = ("system", "user", "assistant")
-COUNT_FLUSH_S = 0.1  # token counters reach tritonserver at most this late (and before each request's last response)
 CANCEL_CHECK_S = 0.05  # a streaming job asks tritonserver whether it was cancelled at most this often
 TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0]
 TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0]
@@ -431,12 +430,7 @@ class Metrics:
 
     Every update is a message to tritonserver, and updates from several threads at once crash
     it (signal 11 in libtriton_python.so with the CPU engine's generation threads): one lock
-    serialises them all. Token counts are summed here and sent at most every COUNT_FLUSH_S, and
-    by the outbox thread before a request's last response (:meth:`send_counts`), so a finished
-    request's tokens are on /metrics by the time its client has the end: counted per response,
-    they were 11 % of the stub's samples at 64 streams on the H200 (P4 section 10). Nothing here
-    sends counts from vLLM's event loop (``move`` runs there), whose every round trip delays
-    all streams.
+    serialises them all.
     """
 
     def __init__(self, model, version):
@@ -458,8 +452,6 @@ class Metrics:
             self._metrics[key] = family.Metric(labels=labels, buckets=buckets) if buckets else family.Metric(labels=labels)
         self._lock = threading.Lock()
         self._gauges = {"running": 0, "waiting": 0}
-        self._counts = {}  # counter key -> what is not sent yet
-        self._counted_at = time.monotonic()
 
     def observe(self, key, value):
         with self._lock:
@@ -468,25 +460,12 @@ class Metrics:
     def count(self, key, value):
         if value:
             with self._lock:
-                self._counts[key] = self._counts.get(key, 0) + value
-                if time.monotonic() - self._counted_at >= COUNT_FLUSH_S:
-                    self._send_counts_locked()
+                self._metrics[key].increment(float(value))
 
     def move(self, key, delta):
         with self._lock:
             self._gauges[key] += delta
             self._metrics[key].set(float(self._gauges[key]))
-
-    def send_counts(self):
-        """The summed token counts to tritonserver now."""
-        with self._lock:
-            self._send_counts_locked()
-
-    def _send_counts_locked(self):
-        for key, value in self._counts.items():
-            self._metrics[key].increment(float(value))
-        self._counts.clear()
-        self._counted_at = time.monotonic()
 
 
 class Outbox:
@@ -547,7 +526,6 @@ class Job:
         self.sender = request.get_response_sender()
         self.request_id = (request.request_id() or "req") + "-" + uuid.uuid4().hex[:8]
         self.prompt_ids = prompt_ids
-        self._input_tokens = np.array([len(prompt_ids)], dtype=np.uint32)  # the same in every response
         self.prompt_text = prompt_text
         self.sampling = sampling
         self.stream = stream
@@ -646,7 +624,6 @@ class Job:
             return
         kind, detail, t_end = end
         self.set_state("done")
-        self.metrics.send_counts()
         if kind == "fail":
             self._send(pb_utils.InferenceResponse(error=pb_utils.TritonError(detail)), final=True)
             return
@@ -674,7 +651,7 @@ class Job:
     def response(self, text, tokens, finish_reason=None):
         tensors = [
             pb_utils.Tensor("text_output", np.array([text.encode("utf-8")], dtype=np.object_)),
-            pb_utils.Tensor("num_input_tokens", self._input_tokens),
+            pb_utils.Tensor("num_input_tokens", np.array([len(self.prompt_ids)], dtype=np.uint32)),
             pb_utils.Tensor("num_output_tokens", np.array([tokens], dtype=np.uint32)),
         ]
         if finish_reason is not None:
