@@ -16,7 +16,7 @@ from console.core.secrets import redact
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "local",
-        help="Start the real local Triton stack (SmolLM2 on CPU, vLLM on a GPU)",
+        help="start the real local Triton stack (SmolLM2 on CPU, vLLM on a GPU)",
         description="Start tritonserver 2.51 (nvidia-pytriton wheel) on a model repository generated from "
         "model_repository/: our model.py on SmolLM2-135M-Instruct as two sampling presets "
         "(smollm2-precise, smollm2-creative); vLLM when a GPU and vllm are present, transformers on CPU "

@@ -12,7 +12,7 @@ from console.core.config import Config
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "metrics",
-        help="Print one serving-metrics snapshot",
+        help="print one serving-metrics snapshot",
         description="Print one snapshot of serving metrics: requests, queue/compute time, TTFT, "
         "time per output token, tokens/s per model, GPU power/utilization/memory. Metrics the "
         "server does not export are shown as absent, never as zero.",

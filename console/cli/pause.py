@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "pause",
-        help="Scale Triton to zero so Karpenter removes the GPU node",
+        help="scale Triton to zero so Karpenter removes the GPU node",
         description="Scale the Triton Deployment to zero (the replica count is remembered) and watch Karpenter remove the "
         "GPU node. The control plane, core nodes and NAT keep billing; `triton-console teardown` removes everything.",
     )

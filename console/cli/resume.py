@@ -10,7 +10,7 @@ from console.cli.pause import add_arguments, run_resume
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "resume",
-        help="Scale Triton back to its replicas after `pause`",
+        help="scale Triton back to its replicas after `pause`",
         description="Restore the replica count `pause` remembered (else the HPA minimum); Karpenter launches a GPU node.",
     )
     add_arguments(parser)

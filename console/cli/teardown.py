@@ -13,7 +13,7 @@ from console.core.config import Config
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "teardown",
-        help="Tear the cluster down safely and verify nothing keeps billing",
+        help="tear the cluster down safely and verify nothing keeps billing",
         description="Show the plan (every step, every AWS resource with its $/h), ask for the cluster name, then delete "
         "LoadBalancer Services/Ingresses, PVCs, Karpenter NodePools, run terraform destroy (add-ons → eks → vpc → rest) "
         "and sweep every AWS resource tagged to the cluster. Rerun after a failure to resume.",
