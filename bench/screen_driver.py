@@ -54,25 +54,25 @@ async def ask_both(pilot: Any, prompt: str) -> None:
 
 @contextlib.contextmanager
 def after_tail_appends(seen: Callable[[Any], None]) -> Iterator[None]:
-    """Call ``seen(answer)`` each time a chat answer's live Markdown tail has taken new text
-    (``LiveMarkdown.extend``, which the answer's stream and its first text go through): from
-    then on the text is in the document, and the next frame draws it."""
-    from console.tui.widgets.live_markdown import LiveMarkdown
+    """Call ``seen(answer)`` each time a chat answer's tail has taken new text
+    (``FrozenMarkdown.set_tail``, which every drain and an answer's first text end with): from
+    then on the text is in the document, and the next frame renders and draws it."""
+    from console.tui.widgets.frozen_markdown import FrozenMarkdown
     from console.tui.widgets.streaming_answer import StreamingAnswer
 
-    original = LiveMarkdown.extend
+    original = FrozenMarkdown.set_tail
 
-    async def extend(self, markdown, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - extend's own arguments
-        await original(self, markdown, *args, **kwargs)
+    def set_tail(self, text):  # noqa: ANN001, ANN202 - set_tail's own arguments
+        original(self, text)
         answer = self.parent
-        if isinstance(answer, StreamingAnswer) and answer.live is self and answer.parent is not None:
+        if isinstance(answer, StreamingAnswer) and answer.frozen is self and answer.parent is not None:
             seen(answer)
 
-    LiveMarkdown.extend = extend
+    FrozenMarkdown.set_tail = set_tail
     try:
         yield
     finally:
-        LiveMarkdown.extend = original
+        FrozenMarkdown.set_tail = original
 
 
 @contextlib.asynccontextmanager

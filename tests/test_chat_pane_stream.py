@@ -1,7 +1,7 @@
 """A long multi-block answer streamed through a chat pane ends with exactly the text sent.
 
 Widget test in a small host app (no server): the pane's AnswerStream freezes finished blocks
-while the live tail keeps streaming, so the text shown must still be the sent text, byte for
+while the tail keeps streaming, so the text shown must still be the sent text, byte for
 byte, and the pane must not hold a widget per block.
 """
 
@@ -61,11 +61,11 @@ async def test_long_answer_ends_with_exactly_the_sent_text():
         assert answer.source == ANSWER
         assert pane.shown_answer() == ANSWER
         # finished blocks were frozen, chunk by chunk, into one FrozenMarkdown; only the last
-        # block is a (live) Markdown, and it holds a single top-level block
+        # block is its tail, and no block became a widget
         assert len(answer.frozen.chunks) > 10, "the stream did not freeze as it went"
-        assert answer.frozen.source + answer.live.source == ANSWER
-        assert list(answer.query(Markdown)) == [answer.live]
-        assert answer.live.source == "The end, no newline"
+        assert "".join(answer.frozen.chunks) + answer.frozen.tail == ANSWER
+        assert answer.frozen.tail == "The end, no newline"
+        assert list(answer.query(Markdown)) == [] and list(answer.children) == [answer.frozen]
 
 
 async def test_stop_right_away_still_shows_everything_written():
@@ -82,10 +82,11 @@ async def test_stop_right_away_still_shows_everything_written():
 
 def test_block_starts_are_those_of_the_full_parse():
     """``block_starts`` parses block rules only: the starts must be those of the whole parse."""
-    from console.tui.widgets.streaming_answer import shared_parser
+    from markdown_it import MarkdownIt
 
+    parser = MarkdownIt("gfm-like")
     for source in (ANSWER, ANSWER[:777], "para\n- x\n\n| a |\n|---|\n| 1 |\n\n> q\n\n    code\n***\n# h\ntext"):
-        full = [t.map[0] for t in shared_parser().parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+        full = [t.map[0] for t in parser.parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
         assert block_starts(source) == full and len(full) > 3
 
 
@@ -152,62 +153,3 @@ async def test_sending_mounts_nothing_and_the_conversation_stays_in_order():
         assert len(pane.log_view.children) == 2  # a fresh spare
 
 
-async def test_the_drain_s_one_parse_leaves_the_tail_as_parsing_again_does(monkeypatch):
-    """The drain parses the tail once, for the split and for the append (``extend(parsed=...)``,
-    the tokens from the cut on after a freeze): after every drain, the live tail's blocks are
-    exactly what they are when the append parses again, for every kind of block, and with link
-    references defined before the cut (the tail's own parse does not know them) or in the tail."""
-    from console.tui.widgets.live_markdown import LiveMarkdown
-    from tests.test_live_markdown import block_state
-
-    text = "[ref]: https://x.y\n\n" + ANSWER[:2500] + "\n\nA [ref] here\n\nand [ref] again"
-    original_extend = LiveMarkdown.extend
-    states: dict[bool, list] = {}
-    for shared in (True, False):
-        if not shared:
-            async def parse_again(self, markdown, parsed=None):  # noqa: ANN001, ANN202
-                await original_extend(self, markdown)
-
-            monkeypatch.setattr(LiveMarkdown, "extend", parse_again)
-        app = Host()
-        seen = states[shared] = []
-        async with app.run_test(size=(100, 40)) as pilot:
-            pane = app.query_one(ChatPane)
-            stream = await pane.open_answer(None)
-            stream._task.cancel()  # drained here, one drain at a time
-            answer = pane.log_view.query_one(StreamingAnswer)
-            # then a reference defined in the text a drain freezes, used in the tail it keeps; then
-            # one defined and used in the tail (a quote)
-            more = ["\n\n[r]: https://y.z\n\nA\n\n[r] link", "\n\nB\n\n> [q]: https://q.q\n>\n> [q] quoted"]
-            for piece in [*pieces(text, seed=11), *more]:
-                stream._pending.append(piece)
-                await stream._flush()
-                seen.append((answer.frozen.source, block_state(answer.live)))
-            await pilot.pause()
-            assert answer.source == text + "".join(more)
-            assert answer.live.source == "> [q]: https://q.q\n>\n> [q] quoted"
-    assert states[True] == states[False]
-
-
-def test_block_rules_then_the_rest_parse_as_the_parser_does():
-    """The drain parses in two steps (block rules, then the rest, for the tail only after a
-    cut): the tokens equal the shared parser's, whole or from a top-level block start on."""
-    from console.tui.widgets.streaming_answer import finish_parse, parse_blocks, shared_parser, tokens_from_line
-    from markdown_it.rules_core import StateCore
-
-    def same(a, b) -> bool:  # noqa: ANN001
-        return [t.as_dict() for t in a] == [t.as_dict() for t in b]
-
-    text = ANSWER[:3000] + "\n\n- a *b* <https://x.y> ~~c~~ \"quoted\" -- (c)\n\n[x](y) and www.example.com\n"
-    for end in range(0, len(text), 97):
-        source = text[:end]
-        state = parse_blocks(source, {})
-        starts = block_starts(source)
-        assert same(finish_parse(state), shared_parser().parse(source))
-        for line in starts[1:]:
-            lines = source.splitlines(keepends=True)
-            rest = "".join(lines[line:])
-            cut = parse_blocks(source, {})
-            tail = StateCore(rest, shared_parser(), {})
-            tail.tokens = tokens_from_line(cut.tokens, line)
-            assert same(finish_parse(tail), shared_parser().parse(rest)), (end, line)

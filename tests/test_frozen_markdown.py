@@ -77,6 +77,36 @@ async def test_chunks_render_as_the_whole_text_does_before_and_after_a_resize():
         assert shown(frozen) == shown(whole)
 
 
+async def test_chunks_then_a_tail_render_as_the_whole_text_does_at_every_cut():
+    """The streaming answer's tail (the block still growing) is rendered below the chunks: at
+    every moment of a stream (chunks, then a tail cut anywhere, even mid-word or mid-fence) the
+    lines are rich's for the whole text so far, and the tail moves into the chunks without a
+    change on screen."""
+    chunks = chunks_at_block_starts(TEXT, 12, seed=7)
+    app = Host()
+    async with app.run_test(size=(90, 60)) as pilot:
+        log = app.query_one("#log")
+        frozen = FrozenMarkdown()
+        await log.mount(frozen)
+        await pilot.pause()
+        rng = random.Random(3)
+        for chunk in chunks:
+            for cut in sorted(rng.sample(range(1, len(chunk) + 1), min(3, len(chunk)))):
+                frozen.set_tail(chunk[:cut])
+                await pilot.pause()
+                whole = Static(RichMarkdown(frozen.source))
+                whole.styles.padding = (0, 2)
+                await log.mount(whole)
+                await pilot.pause()
+                assert frozen.size.height == whole.size.height
+                assert shown(frozen) == shown(whole), (len(frozen.chunks), cut)
+                await whole.remove()
+            frozen.add(chunk)
+            frozen.set_tail("")
+        await pilot.pause()
+        assert frozen.source == TEXT and frozen.tail == ""
+
+
 async def test_a_new_theme_renders_the_frozen_text_again():
     app = Host()
     async with app.run_test(size=(90, 40)) as pilot:

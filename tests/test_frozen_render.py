@@ -103,8 +103,9 @@ async def test_an_answer_frozen_by_the_helper_ends_with_the_sent_text_drawn_as_i
             await pane.log_view.mount(reference)
             for chunk in answer.frozen.chunks:
                 reference.add(chunk)
+            reference.set_tail(answer.frozen.tail)
             await pilot.pause()
-            assert shown(answer.frozen) == shown(reference)
+            assert answer.frozen.tail and shown(answer.frozen) == shown(reference)
 
 
 async def test_a_job_that_no_longer_fits_is_rendered_in_process():

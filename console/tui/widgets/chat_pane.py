@@ -2,7 +2,7 @@
 
 The pane renders; it never talks to a server. The chat screen's worker feeds it text through
 the :class:`~console.tui.widgets.streaming_answer.AnswerStream` that :meth:`ChatPane.open_answer`
-returns (a Textual ``MarkdownStream`` renders the live tail; finished blocks are frozen). The log is anchored to the bottom (Textual's ``anchor()``): it follows new output
+returns (console/tui/widgets/streaming_answer.py). The log is anchored to the bottom (Textual's ``anchor()``): it follows new output
 only while the reader is at the bottom, picks up following again when they scroll back down,
 and, like a messenger, keeps a short conversation sitting at the bottom of the pane.
 

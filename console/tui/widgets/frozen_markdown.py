@@ -1,11 +1,13 @@
-"""Finished Markdown that is rendered once, however often more is added below it.
+"""Streamed Markdown whose finished part is rendered once, however often more is added below it.
 
 A ``Static`` holding ``rich.markdown.Markdown`` renders its whole text again on every update,
 and twice per layout (once to measure its height, once for its lines): a streamed answer that
 grows by a few blocks every frame spent most of each frame there (docs/benchmarks.md, P2).
 This widget keeps its text as chunks and its rendering as lines: :meth:`FrozenMarkdown.add`
-renders only the new chunk; its height is the number of lines. Everything is rendered again
-only when the width or the theme changes.
+renders only the new chunk; its height is the number of lines. Below the chunks, the *tail*
+(:meth:`FrozenMarkdown.set_tail`: the block still growing) is rendered again whenever it
+changed, at most once per frame. Everything is rendered again only when the width or the theme
+changes.
 
 A line is kept as its list of segments, and becomes a ``Strip`` only when it is drawn: a
 ``Strip`` carries seven caches, nine objects for the garbage collector to walk per line, and a
@@ -134,10 +136,19 @@ class FrozenMarkdown(Widget):
         self._strips: dict[int, Strip] = {}
         self._strips_key: tuple | None = None
         self._generation = 0  # bumped whenever ``_lines`` is rendered again (lines only ever get appended otherwise)
+        self.tail = ""  # the text after the chunks, still growing
+        self._tail_lines: list[list[Segment]] = []
+        self._tail_key: tuple | None = None  # what ``_tail_lines`` were rendered for
 
     @property
     def source(self) -> str:
-        return "".join(self.chunks)
+        return "".join(self.chunks) + self.tail
+
+    def set_tail(self, text: str) -> None:
+        """Show ``text`` below the chunks instead of the tail before (rendered when drawn)."""
+        if text != self.tail:
+            self.tail = text
+            self.refresh(layout=True)
 
     def add(self, chunk: str, rendered: tuple[ChunkJob, list[list[Segment]], bool] | None = None) -> None:
         """Show ``chunk`` below what is there (rendering only ``chunk``).
@@ -183,18 +194,31 @@ class FrozenMarkdown(Widget):
             self._width = width
             self._lines = [line for index in range(len(self.chunks)) for line in self._render_chunk(index, width)]
             self._generation += 1
+        key = (self.tail, width, self._generation, len(self.chunks))
+        if key != self._tail_key:
+            self._tail_key = key
+            self._tail_lines = render_chunk(self._job(self.tail, len(self.chunks), width), self.app.console)[0] \
+                if self.tail and width >= 1 else []
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         self.ensure_rendered(width)
-        return len(self._lines)
+        return len(self._lines) + len(self._tail_lines)
+
+    def _line(self, y: int) -> list[Segment] | None:
+        """Line ``y`` of the chunks, then of the tail (None below them)."""
+        frozen = len(self._lines)
+        if y < frozen:
+            return self._lines[y]
+        return self._tail_lines[y - frozen] if y - frozen < len(self._tail_lines) else None
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         self.ensure_rendered(width)
-        return Strip(self._lines[y]) if y < len(self._lines) else Strip.blank(width)
+        line = self._line(y)
+        return Strip(line) if line is not None else Strip.blank(width)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """Each line as Textual's pipeline would draw it (padding and background around the
@@ -229,15 +253,16 @@ class FrozenMarkdown(Widget):
         if len(cached) > 4 * max(crop.height, 64):  # keep only about a screenful
             cached = self._strips = {y: cached[y] for y in crop.line_range if y in cached}
         left_pad, right_pad = Segment(" " * left, inner), Segment(" " * right, inner)
-        lines = self._lines
+        frozen = len(self._lines)
         strips = []
         for y in crop.line_range:
             strip = cached.get(y)
             if strip is None:
-                strip = self._line_strip(lines[y] if y < len(lines) else [Segment(" " * content_width)],  # render_line's blank
+                line = self._line(y)
+                strip = self._line_strip(line if line is not None else [Segment(" " * content_width)],  # render_line's blank
                                          content_width, width, inner, left_pad if left else None,
                                          right_pad if right else None, filters, background)
-                if y < len(lines):  # a blank below the lines may be a line later
+                if y < frozen:  # the tail's lines and a blank below change; the chunks' lines do not
                     cached[y] = strip
             strips.append(strip)
         if crop.x or crop.width != width:
