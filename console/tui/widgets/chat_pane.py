@@ -17,7 +17,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Label, Markdown, Select, Static
+from textual.widgets import Label, Select, Static
 
 from console.core.chat import Answer, LiveStats
 from console.tui.frozen_render import FrozenRenderer
@@ -141,15 +141,18 @@ class ChatPane(Vertical, can_focus=False):
 
     def shown_answer(self) -> str:
         """The Markdown source of the last answer on screen ("" when there is none)."""
-        answers = [w for w in self._shown() if isinstance(w, (StreamingAnswer, Markdown))]
+        answers = [w for w in self._shown() if isinstance(w, StreamingAnswer)]
         return answers[-1].source if answers else ""
 
     async def add_note(self, text: str, error: bool = False) -> None:
         await self._append(Static(text, classes="msg-error" if error else "msg-note", markup=False))
 
     async def add_answer(self, answer: Answer) -> None:
-        """A finished answer (from a reopened transcript): no streaming."""
-        await self._append(Markdown(answer.completion.text or "", classes="msg-answer"))
+        """A finished answer (from a reopened transcript): no streaming, drawn as a streamed
+        answer is (frozen, by rich), so a reopened conversation looks as it did live."""
+        widget = StreamingAnswer(classes="msg-answer")
+        await self._append(widget)
+        widget.frozen.add(answer.completion.text or "")
         if not answer.completion.ok:
             await self.add_note(f"✗ {answer.completion.error_kind}: {answer.completion.error}", error=True)
         stats = LiveStats(t_start=0.0)
