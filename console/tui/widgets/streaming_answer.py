@@ -76,11 +76,10 @@ WARM_UP_TEXT = (
 async def warm_up(host: Widget) -> None:
     """Render every kind of Markdown block once, hidden, in ``host``, then remove it.
 
-    The first time an app mounts a widget class, Textual adds its CSS and then restyles every
-    widget on the screen; the first code block loads its highlighter. In an answer that is a
-    stall of 0.1–1 s (P2, docs/benchmarks.md) the first time a list, quote, fence or table
-    streams in. Done once, right after the chat screen appears, the stall is paid on an almost
-    empty screen before any answer.
+    The first answer widget mounted pays for its CSS, and the first code block loads Pygments'
+    lexer and style: in an answer that was a stall of 0.1–1 s (P2, docs/benchmarks.md) the
+    first time such a block streamed in. Done once, right after the chat screen appears, the
+    stall is paid on an almost empty screen before any answer.
     """
     answer = StreamingAnswer(classes="warm-up")
     answer.display = False
