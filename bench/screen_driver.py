@@ -64,9 +64,8 @@ def after_tail_appends(seen: Callable[[Any], None]) -> Iterator[None]:
 
     def set_tail(self, text):  # noqa: ANN001, ANN202 - set_tail's own arguments
         original(self, text)
-        answer = self.parent
-        if isinstance(answer, StreamingAnswer) and answer.frozen is self and answer.parent is not None:
-            seen(answer)
+        if isinstance(self, StreamingAnswer) and self.parent is not None:
+            seen(self)
 
     FrozenMarkdown.set_tail = set_tail
     try:

@@ -6,10 +6,11 @@ chat's panes with Textual's ``Log`` and found ``Log`` dearer; but ``Log`` draws 
 through Textual's per-line styles pipeline on each scroll. This bench asks the question without
 that pipeline. Both panes get the pacer's text ``--per-step`` tokens at a time, then one frame is
 drawn (``bench/p2_step_cost.py``'s steps):
-- ``answer``: the chat's ``ConversationLog`` holding a ``StreamingAnswer`` (frozen blocks rendered
-  on the loop, the live tail in Textual Markdown widgets): what the chat screen does;
+- ``answer``: the chat's ``ConversationLog`` holding a ``StreamingAnswer`` (frozen blocks and the
+  growing tail, rendered by rich on the loop): what the chat screen does (until 2026-12-02 the
+  tail was Textual Markdown widgets and the answer a container around its Markdown);
 - ``frozen``: the same structure, but every drain's text goes to the frozen part (rendered by
-  rich on the loop) and the live tail stays empty: what the live tail's widgets cost;
+  rich on the loop) and the tail stays empty: what rendering the tail costs;
 - ``strips``: each pane is one ``ScrollView`` whose ``render_lines`` returns strips it keeps
   (rich wraps the text; only the last paragraph is wrapped again each step), anchored at the
   bottom. Plain text, not Markdown: it bounds what such a pane could save, it is not one.
@@ -121,7 +122,7 @@ def all_text_frozen() -> Iterator[None]:
         text = "".join(self._pending)
         self._pending.clear()
         if text:
-            self.answer.frozen.add(text)
+            self.answer.add(text)
 
     AnswerStream._flush = flush
     try:

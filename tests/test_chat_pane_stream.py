@@ -62,10 +62,10 @@ async def test_long_answer_ends_with_exactly_the_sent_text():
         assert pane.shown_answer() == ANSWER
         # finished blocks were frozen, chunk by chunk, into one FrozenMarkdown; only the last
         # block is its tail, and no block became a widget
-        assert len(answer.frozen.chunks) > 10, "the stream did not freeze as it went"
-        assert "".join(answer.frozen.chunks) + answer.frozen.tail == ANSWER
-        assert answer.frozen.tail == "The end, no newline"
-        assert list(answer.query(Markdown)) == [] and list(answer.children) == [answer.frozen]
+        assert len(answer.chunks) > 10, "the stream did not freeze as it went"
+        assert "".join(answer.chunks) + answer.tail == ANSWER
+        assert answer.tail == "The end, no newline"
+        assert list(answer.query(Markdown)) == [] and list(answer.children) == []
 
 
 async def test_stop_right_away_still_shows_everything_written():

@@ -71,7 +71,7 @@ async def test_prompt_goes_to_both_panes_and_streams_fixed_text(pacer_server):
         # tests/test_frozen_render.py: what the helper renders)
         for pane_id in ("A", "B"):
             assert screen.pane(pane_id).renderer is screen.renderers[pane_id]
-            assert screen.renderers[pane_id].served <= len(screen.pane(pane_id).answer_widget.frozen.chunks)
+            assert screen.renderers[pane_id].served <= len(screen.pane(pane_id).answer_widget.chunks)
         for pane_id, model in (("A", "pacer-a"), ("B", "pacer-b")):
             tokens = PACER_MODELS[model]["max_tokens"]
             answer = screen.session.exchanges[0].answers[pane_id]

@@ -97,15 +97,15 @@ async def test_an_answer_frozen_by_the_helper_ends_with_the_sent_text_drawn_as_i
             await pilot.pause()
             answer = pane.log_view.query_one(StreamingAnswer)
             assert answer.source == ANSWER
-            assert len(answer.frozen.chunks) > 10
-            assert renderer.served >= len(answer.frozen.chunks) - 1, "the helper did not render the frozen blocks"
+            assert len(answer.chunks) > 10
+            assert renderer.served >= len(answer.chunks) - 1, "the helper did not render the frozen blocks"
             reference = FrozenMarkdown()  # the same chunks, rendered in this process
             await pane.log_view.mount(reference)
-            for chunk in answer.frozen.chunks:
+            for chunk in answer.chunks:
                 reference.add(chunk)
-            reference.set_tail(answer.frozen.tail)
+            reference.set_tail(answer.tail)
             await pilot.pause()
-            assert answer.frozen.tail and shown(answer.frozen) == shown(reference)
+            assert answer.tail and shown(answer) == shown(reference)
 
 
 async def test_a_job_that_no_longer_fits_is_rendered_in_process():

@@ -152,7 +152,7 @@ class ChatPane(Vertical, can_focus=False):
         answer is (frozen, by rich), so a reopened conversation looks as it did live."""
         widget = StreamingAnswer(classes="msg-answer")
         await self._append(widget)
-        widget.frozen.add(answer.completion.text or "")
+        widget.add(answer.completion.text or "")
         if not answer.completion.ok:
             await self.add_note(f"✗ {answer.completion.error_kind}: {answer.completion.error}", error=True)
         stats = LiveStats(t_start=0.0)

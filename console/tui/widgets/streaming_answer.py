@@ -1,6 +1,6 @@
 """An answer that renders Markdown as it streams and stays cheap however long it grows.
 
-The whole answer is one :class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown`, drawn by
+The whole answer is one widget, a :class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown`, drawn by
 rich: finished blocks as frozen chunks, each rendered once (in a helper process when the pane
 has one, console/tui/frozen_render.py) and never touched again, and the block still growing as
 its *tail*, rendered again (in process) only when a frame needs it after new text came. Each
@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from textual.containers import Vertical
 from textual.widget import Widget
 
 from console.tui.widgets.frozen_markdown import FrozenMarkdown
@@ -84,36 +83,16 @@ async def warm_up(host: Widget) -> None:
     answer = StreamingAnswer(classes="warm-up")
     answer.display = False
     await host.mount(answer)
-    answer.frozen.add(WARM_UP_TEXT)
-    answer.frozen.set_tail(WARM_UP_TEXT)
-    answer.frozen.ensure_rendered(max(host.size.width, 40))  # rich's Markdown, Pygments: frozen and tail
+    answer.add(WARM_UP_TEXT)
+    answer.set_tail(WARM_UP_TEXT)
+    answer.ensure_rendered(max(host.size.width, 40))  # rich's Markdown, Pygments: frozen and tail
     await answer.remove()
 
 
-class StreamingAnswer(Vertical):
-    """One answer: frozen finished blocks, then the tail still growing, in one widget.
-
-    ``BLANK``: it is only background under its child, and it grows every frame while
-    streaming; without it Textual draws all its visible lines again each time (conversation_log.py).
-    """
-
-    BLANK = True
-
-    DEFAULT_CSS = """
-    StreamingAnswer { height: auto; }
-    """
-
-    def __init__(self, classes: str = "") -> None:
-        super().__init__(classes=classes)
-        self.frozen = FrozenMarkdown(classes="answer-frozen")
-
-    def compose(self):  # noqa: ANN201 - ComposeResult
-        yield self.frozen
-
-    @property
-    def source(self) -> str:
-        """Everything shown so far: the frozen parts, then the tail."""
-        return self.frozen.source
+class StreamingAnswer(FrozenMarkdown):
+    """One answer: frozen finished blocks, then the tail still growing, as one widget (a
+    container around the Markdown cost about a fifth of each frame while streaming:
+    docs/benchmarks.md, P2)."""
 
     def get_stream(self, renderer: FrozenRenderer | None = None) -> AnswerStream:
         return AnswerStream(self, renderer)
@@ -124,15 +103,15 @@ class StreamingAnswer(Vertical):
 
         With a ``renderer``, rich renders ``finished`` in its helper process while the screen's
         loop goes on drawing (console/tui/frozen_render.py); without one, or when the helper
-        cannot, the frozen part renders it here.
+        cannot, it is rendered here.
         """
         rendered = None
-        job = self.frozen.next_job(finished) if renderer is not None else None
+        job = self.next_job(finished) if renderer is not None else None
         if job is not None and renderer is not None:
             result = await renderer.render(job, self.app.console.color_system)
             rendered = None if result is None else (job, *result)
-        self.frozen.add(finished, rendered)
-        self.frozen.set_tail(tail)
+        self.add(finished, rendered)
+        self.set_tail(tail)
 
 
 class AnswerStream:
@@ -165,7 +144,7 @@ class AnswerStream:
         first, self._written = not self._written, True
         if first and len(block_starts(text)) <= LIVE_BLOCKS:
             self._tail = text
-            self.answer.frozen.set_tail(text)
+            self.answer.set_tail(text)
             return
         self._pending.append(text)
         self._wake.set()
@@ -180,7 +159,7 @@ class AnswerStream:
         starts = block_starts(source)
         if len(starts) <= LIVE_BLOCKS:
             self._tail = source
-            self.answer.frozen.set_tail(source)
+            self.answer.set_tail(source)
             return
         finished, last = split_at_starts(source, starts, LIVE_BLOCKS)
         await self.answer.freeze(finished, last, self.renderer)
