@@ -10,9 +10,10 @@ the tail. Writes go into a buffer that a separate task drains whenever it gets t
 stream reader never waits on rendering: text that arrives while a frame or the other pane's
 drain runs goes out in one drain.
 
-Until 2026-12-02 the tail was Textual Markdown widgets (``LiveMarkdown``); a frame then cost a
-third more on both measured machines (``bench/strip_pane_cost.py``, docs/benchmarks.md, P2),
-and a block changed its look when it froze. Now it looks the same before and after.
+Until 2026-12-02 the tail was Textual Markdown widgets (``LiveMarkdown``) and the answer a
+container around its Markdown; a frame then cost about 45 % more (``bench/p2_step_cost.py``,
+``bench/strip_pane_cost.py``, docs/benchmarks.md, P2), and a block changed its look when it
+froze. Now it looks the same before and after.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ async def warm_up(host: Widget) -> None:
 
 class StreamingAnswer(FrozenMarkdown):
     """One answer: frozen finished blocks, then the tail still growing, as one widget (a
-    container around the Markdown cost about a fifth of each frame while streaming:
+    container around the Markdown cost about a sixth of each frame while streaming:
     docs/benchmarks.md, P2)."""
 
     def get_stream(self, renderer: FrozenRenderer | None = None) -> AnswerStream:
