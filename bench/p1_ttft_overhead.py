@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.pacer import machine, serve  # noqa: E402
-from bench.screen_driver import ask_both, running_chat  # noqa: E402
+from bench.screen_driver import ask_both, painted_frames, running_chat  # noqa: E402
 
 MODELS = {"pacer-a": {"tokens_per_second": 200, "ttft_ms": 20, "max_tokens": 8},
           "pacer-b": {"tokens_per_second": 200, "ttft_ms": 20, "max_tokens": 8}}
@@ -72,8 +72,6 @@ async def raw_ttft(url: str) -> float:
 
 async def screen_runs(url: str, runs: int, raw: list[float], shown: list[float], seen: list[float],
                       painted: list[float]) -> None:
-    from textual.app import App
-
     from console.core import chat as chat_mod
 
     marks: dict[str, float] = {}
@@ -87,30 +85,21 @@ async def screen_runs(url: str, runs: int, raw: list[float], shown: list[float],
         if "first" not in marks and answer.parent.id == "log-A" and answer.source:
             marks["first"] = time.monotonic()
 
-    paints: list[float] = []
-    original_display = App._display
-
-    def display(self, screen, renderable):  # noqa: ANN001, ANN202
-        if renderable is not None and not self._batch_count:  # what App._display does not skip
-            paints.append(time.monotonic())
-        return original_display(self, screen, renderable)
-
     chat_mod.ChatSession.ask = ask
-    App._display = display
-    async with running_chat(url, ["pacer-a", "pacer-b"], (140, 40), appended) as pilot:
-        screen = pilot.app.screen
-        for _ in range(runs):
-            raw.append(await raw_ttft(url))
-            marks.clear()
-            await ask_both(pilot, PROMPT)
-            answer = screen.session.exchanges[-1].answers["A"].completion
-            shown.append(answer.timing.ttft)
-            seen.append(marks["first"] - marks["accepted"])
-            painted.append(next((t for t in paints if t >= marks["first"]), float("inf")) - marks["accepted"])
-            paints.clear()
-            await screen.action_new()  # same prompt, no history, every run
+    with painted_frames() as paints:
+        async with running_chat(url, ["pacer-a", "pacer-b"], (140, 40), appended) as pilot:
+            screen = pilot.app.screen
+            for _ in range(runs):
+                raw.append(await raw_ttft(url))
+                marks.clear()
+                await ask_both(pilot, PROMPT)
+                answer = screen.session.exchanges[-1].answers["A"].completion
+                shown.append(answer.timing.ttft)
+                seen.append(marks["first"] - marks["accepted"])
+                painted.append(next((t for t in paints if t >= marks["first"]), float("inf")) - marks["accepted"])
+                paints.clear()
+                await screen.action_new()  # same prompt, no history, every run
     chat_mod.ChatSession.ask = original_ask
-    App._display = original_display
 
 
 def pct(values: list[float], p: float) -> float:

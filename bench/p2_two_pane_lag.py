@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.loop_stalls import LoopStalls  # noqa: E402
 from bench.pacer import expected_text, machine, serve  # noqa: E402
-from bench.screen_driver import ask_both, running_chat  # noqa: E402
+from bench.screen_driver import ask_both, painted_frames, running_chat  # noqa: E402
 
 
 SETTLE_S = 0.1  # the opening of an answer (mounting its widgets, the first layouts), reported apart
@@ -62,16 +62,12 @@ async def client_alone(url: str) -> float:
 
 
 async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = None) -> dict:
-    from textual.app import App
-
     from console.core import stream_process, streaming
     from console.core.latency import percentile
 
     arrivals: dict[str, list[tuple[float, int, float]]] = {}  # (read by the reader process, text so far, seen by the screen)
     renders: dict[str, list[tuple[float, int]]] = {}
-    paints: list[float] = []  # when the screen handed a frame to the terminal (headless: would have)
     original_stream = stream_process.ProcessStreamClient.stream
-    original_display = App._display
 
     async def stream(self, model, prompt, sampling=None, **kw):  # noqa: ANN001, ANN202
         total = 0
@@ -84,13 +80,7 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
     def appended(answer) -> None:  # noqa: ANN001
         renders.setdefault(answer.parent.id or "", []).append((time.monotonic(), len(answer.source)))
 
-    def display(self, screen, renderable):  # noqa: ANN001, ANN202
-        if renderable is not None and not self._batch_count:  # what App._display does not skip
-            paints.append(time.monotonic())
-        return original_display(self, screen, renderable)
-
     stream_process.ProcessStreamClient.stream = stream
-    App._display = display
     lags: list[float] = []
     paint_lags: list[float] = []  # to the first frame drawn after the text is in the document
     to_screen: list[float] = []  # reader process -> the screen's loop hands the delta to the pane's worker
@@ -99,39 +89,39 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
     frames_per_s: list[float] = []
     opening: list[float] = []  # painted lags of deltas in the answers' first SETTLE_S
     settled: list[float] = []  # and after it
-    async with running_chat(url, ["fast-a", "fast-b"], (160, 48), appended) as pilot:
-        screen = pilot.app.screen
-        for _ in range(rounds):
-            arrivals.clear()
-            renders.clear()
-            paints.clear()
-            with stalls or contextlib.nullcontext():
-                await ask_both(pilot, "stream fast")
-            first = min(arrivals[model][0][0] for model in arrivals)
-            last = max(arrivals[model][-1][0] for model in arrivals)
-            frames_per_s.append(sum(first <= t <= last for t in paints) / max(last - first, 1e-9))
-            await pilot.pause(0.5)
-            for pane_id, model in (("A", "fast-a"), ("B", "fast-b")):
-                answer = screen.session.exchanges[-1].answers[pane_id].completion
-                shown = screen.pane(pane_id).shown_answer()
-                if shown != expected_text(tokens) or answer.timing.output_tokens != tokens:
-                    dropped += 1
-                rate_seen.append((answer.timing.output_tokens - 1) / (answer.timing.e2e - answer.timing.ttft))
-                done = renders[f"log-{pane_id}"]
-                times = [t for t, _ in done]
-                lengths = [n for _, n in done]
-                for t_arrival, length, t_seen in arrivals[model]:
-                    # the first append (at or after arrival) whose document holds this much text
-                    start = bisect.bisect_left(times, t_arrival)
-                    covered = next((times[i] for i in range(start, len(times)) if lengths[i] >= length), None)
-                    lags.append(float("inf") if covered is None else covered - t_arrival)
-                    to_screen.append(t_seen - t_arrival)
-                    at = len(paints) if covered is None else bisect.bisect_left(paints, covered)
-                    paint_lags.append(paints[at] - t_arrival if at < len(paints) else float("inf"))
-                    (settled if t_arrival - first >= SETTLE_S else opening).append(paint_lags[-1])
-            await screen.action_new()
+    with painted_frames() as paints:  # when the screen handed a frame to the terminal (headless: would have)
+        async with running_chat(url, ["fast-a", "fast-b"], (160, 48), appended) as pilot:
+            screen = pilot.app.screen
+            for _ in range(rounds):
+                arrivals.clear()
+                renders.clear()
+                paints.clear()
+                with stalls or contextlib.nullcontext():
+                    await ask_both(pilot, "stream fast")
+                first = min(arrivals[model][0][0] for model in arrivals)
+                last = max(arrivals[model][-1][0] for model in arrivals)
+                frames_per_s.append(sum(first <= t <= last for t in paints) / max(last - first, 1e-9))
+                await pilot.pause(0.5)
+                for pane_id, model in (("A", "fast-a"), ("B", "fast-b")):
+                    answer = screen.session.exchanges[-1].answers[pane_id].completion
+                    shown = screen.pane(pane_id).shown_answer()
+                    if shown != expected_text(tokens) or answer.timing.output_tokens != tokens:
+                        dropped += 1
+                    rate_seen.append((answer.timing.output_tokens - 1) / (answer.timing.e2e - answer.timing.ttft))
+                    done = renders[f"log-{pane_id}"]
+                    times = [t for t, _ in done]
+                    lengths = [n for _, n in done]
+                    for t_arrival, length, t_seen in arrivals[model]:
+                        # the first append (at or after arrival) whose document holds this much text
+                        start = bisect.bisect_left(times, t_arrival)
+                        covered = next((times[i] for i in range(start, len(times)) if lengths[i] >= length), None)
+                        lags.append(float("inf") if covered is None else covered - t_arrival)
+                        to_screen.append(t_seen - t_arrival)
+                        at = len(paints) if covered is None else bisect.bisect_left(paints, covered)
+                        paint_lags.append(paints[at] - t_arrival if at < len(paints) else float("inf"))
+                        (settled if t_arrival - first >= SETTLE_S else opening).append(paint_lags[-1])
+                await screen.action_new()
     stream_process.ProcessStreamClient.stream = original_stream
-    App._display = original_display
     return {
         "lag_p50_ms": percentile(lags, 50) * 1000,
         "lag_p99_ms": percentile(lags, 99) * 1000,

@@ -74,6 +74,30 @@ def after_tail_appends(seen: Callable[[Any], None]) -> Iterator[None]:
         FrozenMarkdown.set_tail = original
 
 
+@contextlib.contextmanager
+def painted_frames() -> Iterator[list[float]]:
+    """The times (``time.monotonic``) at which the app hands a frame to the terminal
+    (``App._display`` when no ``batch_update`` suppresses it; headless: composed, not written),
+    appended to the list this yields."""
+    import time
+
+    from textual.app import App
+
+    paints: list[float] = []
+    original = App._display
+
+    def display(self, screen, renderable):  # noqa: ANN001, ANN202 - App._display's own arguments
+        if renderable is not None and not self._batch_count:  # what App._display does not skip
+            paints.append(time.monotonic())
+        return original(self, screen, renderable)
+
+    App._display = display
+    try:
+        yield paints
+    finally:
+        App._display = original
+
+
 @contextlib.asynccontextmanager
 async def running_chat(url: str, models: list[str], size: tuple[int, int], seen: Callable[[Any], None]) -> AsyncIterator[Any]:
     """The chat screen headless over ``models``, ready to ask (``wait_models``), with ``seen``
