@@ -26,6 +26,7 @@ import gc
 import re
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,20 +35,49 @@ from bench.pacer import expected_text, machine  # noqa: E402
 from bench.pane_frame_cost import FrameTimes, host_app, pane_renderers  # noqa: E402
 
 
-async def measure(tokens: int, per_step: int, helpers: bool, flushes: int = 1) -> dict:
+def text_steps(tokens: int, per_step: int, flushes: int = 1) -> tuple[list[list[str]], str]:
+    """The pacer's text for ``tokens`` tokens, cut into steps of ``per_step`` tokens, each step
+    into ``flushes`` drains; and the whole text."""
     words = re.findall(r"\S+\s*", expected_text(tokens))
     size = max(1, per_step // flushes)  # tokens per drain
     steps = [["".join(words[j:min(j + size, i + per_step)]) for j in range(i, min(i + per_step, len(words)), size)]
              for i in range(0, len(words), per_step)]
+    return steps, "".join(words)
+
+
+async def measure(tokens: int, per_step: int, helpers: bool, flushes: int = 1) -> dict:
+    steps, text = text_steps(tokens, per_step, flushes)
     frame_times = FrameTimes()
     async with pane_renderers(helpers) as renderers:
         with frame_times:
-            return await run_steps(steps, renderers, frame_times, "".join(words))
+            return await run_steps(steps, renderers, frame_times, text)
+
+
+async def drawn_steps(pilot, steps: list[list[str]], feed: Callable[[list[str]], Awaitable[None]],  # noqa: ANN001
+                      frame_times: FrameTimes) -> tuple[float, float]:
+    """Each step: ``feed(step)``, the messages it posted handled, then one frame drawn (the
+    screen's own timer draws nothing meanwhile). Returns the loop thread's CPU and the wall time
+    over all steps, with start-up objects frozen out of the collector."""
+    from textual._wait import wait_for_idle
+
+    await pilot.pause(0.2)
+    gc.collect()
+    gc.freeze()
+    frame_times.seconds.clear()
+    frame_times.held = True
+    cpu, wall = time.thread_time(), time.perf_counter()
+    for step in steps:
+        await feed(step)
+        await pilot._wait_for_screen()  # the messages the step posted (layout, updates, resizes)
+        await wait_for_idle(0)
+        frame_times.draw(pilot.app.screen)
+    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+    frame_times.held = False
+    gc.unfreeze()
+    return cpu, wall
 
 
 async def run_steps(steps: list[list[str]], renderers: list, frame_times: FrameTimes, text: str) -> dict:  # noqa: ANN001
-    from textual._wait import wait_for_idle
-
     from console.tui.widgets.streaming_answer import StreamingAnswer, warm_up
 
     app = host_app("answer")
@@ -59,14 +89,10 @@ async def run_steps(steps: list[list[str]], renderers: list, frame_times: FrameT
         streams = [pane.query_one(StreamingAnswer).get_stream(renderer) for pane, renderer in zip(panes, renderers)]
         for stream in streams:  # the bench drains, one drain at a time per answer, as the drain task would
             stream._task.cancel()
-        await pilot.pause(0.2)
-        gc.collect()
-        gc.freeze()
-        frame_times.seconds.clear()
-        frame_times.held = True
         flush_s = 0.0
-        cpu, wall = time.thread_time(), time.perf_counter()
-        for step in steps:
+
+        async def feed(step: list[str]) -> None:
+            nonlocal flush_s
             for piece in step:
                 for stream in streams:
                     await stream.write(piece)
@@ -74,16 +100,12 @@ async def run_steps(steps: list[list[str]], renderers: list, frame_times: FrameT
                     started = time.thread_time()
                     await stream._flush()
                     flush_s += time.thread_time() - started
-            await pilot._wait_for_screen()  # the messages the step posted (layout, updates, resizes)
-            await wait_for_idle(0)
-            frame_times.draw(app.screen)
-        cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
-        frame_times.held = False
+
+        cpu, wall = await drawn_steps(pilot, steps, feed, frame_times)
         for stream in streams:
             await stream._flush()  # (stop() would wait for the cancelled drain task)
         await pilot.pause()
         whole = all(pane.query_one(StreamingAnswer).source == text for pane in panes)
-        gc.unfreeze()
     return {"steps": len(steps), "cpu_ms_per_step": 1000 * cpu / len(steps), "wall_s": wall,
             "frame_ms_per_step": 1000 * sum(frame_times.seconds) / len(steps), "frames": len(frame_times.seconds),
             "flush_ms_per_step": 1000 * flush_s / len(steps), "whole": whole}

@@ -23,17 +23,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
-import re
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.p2_step_cost import run_steps  # noqa: E402
-from bench.pacer import expected_text, machine  # noqa: E402
+from bench.p2_step_cost import drawn_steps, run_steps, text_steps  # noqa: E402
+from bench.pacer import machine  # noqa: E402
 from bench.pane_frame_cost import FrameTimes  # noqa: E402
 
 
@@ -87,27 +84,16 @@ def strips_app():  # noqa: ANN201 - a Textual App
 
 
 async def run_strips(steps: list[list[str]], frame_times: FrameTimes) -> dict:
-    from textual._wait import wait_for_idle
-
     app = strips_app()
     async with app.run_test(size=(160, 48)) as pilot:
         panes = [app.query_one(f"#pane-{name}") for name in "AB"]
-        await pilot.pause(0.2)
-        gc.collect()
-        gc.freeze()
-        frame_times.seconds.clear()
-        frame_times.held = True
-        cpu = time.thread_time()
-        for step in steps:
+
+        async def feed(step: list[str]) -> None:
             for piece in step:
                 for pane in panes:
                     pane.append(piece)
-            await pilot._wait_for_screen()
-            await wait_for_idle(0)
-            frame_times.draw(app.screen)
-        cpu = time.thread_time() - cpu
-        frame_times.held = False
-        gc.unfreeze()
+
+        cpu, _ = await drawn_steps(pilot, steps, feed, frame_times)
     return {"cpu_ms_per_step": 1000 * cpu / len(steps), "frame_ms": 1000 * sum(frame_times.seconds) / len(frame_times.seconds)}
 
 
@@ -147,13 +133,12 @@ def main() -> int:
     parser.add_argument("--per-step", type=int, default=42)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    words = re.findall(r"\S+\s*", expected_text(args.tokens))
-    steps = [["".join(words[i:i + args.per_step])] for i in range(0, len(words), args.per_step)]
+    steps, text = text_steps(args.tokens, args.per_step)
     print(f"machine: {machine()}")
     print(f"two panes, {args.tokens} tokens each, {args.per_step} per step and frame, headless 160x48, no server")
     for round_ in range(1, args.rounds + 1):
         for kind in ("answer", "frozen", "strips"):
-            r = asyncio.run(run_kind(kind, steps, "".join(words)))
+            r = asyncio.run(run_kind(kind, steps, text))
             print(f"round {round_} {kind:6}: screen thread CPU {r['cpu_ms_per_step']:.2f} ms per step, "
                   f"a frame {r['frame_ms']:.2f} ms on average", flush=True)
     return 0
