@@ -164,12 +164,15 @@ async def test_text_written_while_the_helper_renders_is_kept():
 
 async def test_renders_before_the_helper_is_ready_stay_in_process_and_start_no_other():
     renderer = FrozenRenderer()
-    await renderer.start()  # spawned; it imports before it says it is ready
-    first = renderer._process
+    first = None
     try:
         async with laid_out_frozen() as (app, pilot, frozen):
             job = frozen.next_job("# a heading\n\n")
             assert job is not None
+            # started only now, right before the render: it imports before it says it is ready
+            # (started before the app was laid out, a helper that imports quickly was ready by then)
+            await renderer.start()
+            first = renderer._process
             assert await renderer.render(job, app.console.color_system) is None  # not ready yet
             await renderer.start()  # the screen's worker could call it again
             assert await eventually(lambda: renderer.running, timeout=30)
