@@ -82,7 +82,7 @@ async def screen_runs(url: str, runs: int, raw: list[float], shown: list[float],
         return original_ask(self, prompt)
 
     def appended(answer) -> None:  # noqa: ANN001
-        if "first" not in marks and answer.parent.id == "log-A" and answer.source:
+        if "first" not in marks and answer.view.id == "log-A" and answer.source:
             marks["first"] = time.monotonic()
 
     chat_mod.ChatSession.ask = ask

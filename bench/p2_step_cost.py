@@ -4,7 +4,7 @@ text into each pane, drained, then one frame. Headless, no server.
 P2's own bench (``p2_two_pane_lag.py``) and ``pane_frame_cost.py`` run on a schedule, so a
 cheaper frame or drain shows up as *more* frames and smaller drains, not as less CPU, and
 their loop busy time moves little between runs of one tree (docs/benchmarks.md). Here the work is
-fixed: both panes (the chat's ``ConversationLog`` holding a ``StreamingAnswer``, followed at
+fixed: both panes (the chat's ``ConversationView`` holding an answer, followed at
 the bottom, 160 × 48) get the pacer's text ``--per-step`` tokens at a time (42 ≈ 2,500 tok/s at
 60 frames/s), each step's text goes through the answer's drain (``AnswerStream._flush``, the
 code the drain task runs, called here in its stead), then the screen settles its messages and draws one frame (the
@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.pacer import expected_text, machine  # noqa: E402
-from bench.pane_frame_cost import FrameTimes, host_app, pane_renderers  # noqa: E402
+from bench.pane_frame_cost import FrameTimes, answer_streams, host_app, pane_renderers  # noqa: E402
 
 
 def text_steps(tokens: int, per_step: int, flushes: int = 1) -> tuple[list[list[str]], str]:
@@ -78,15 +78,13 @@ async def drawn_steps(pilot, steps: list[list[str]], feed: Callable[[list[str]],
 
 
 async def run_steps(steps: list[list[str]], renderers: list, frame_times: FrameTimes, text: str) -> dict:  # noqa: ANN001
-    from console.tui.widgets.streaming_answer import StreamingAnswer, warm_up
+    from console.tui.widgets.streaming_answer import warm_up
 
     app = host_app("answer")
     async with app.run_test(size=(160, 48)) as pilot:
         panes = [app.query_one(f"#pane-{name}") for name in "AB"]
         await warm_up(panes[0])
-        for pane in panes:
-            pane.anchor()
-        streams = [pane.query_one(StreamingAnswer).get_stream(renderer) for pane, renderer in zip(panes, renderers)]
+        streams = answer_streams(panes, renderers)
         for stream in streams:  # the bench drains, one drain at a time per answer, as the drain task would
             stream._task.cancel()
         flush_s = 0.0
@@ -105,7 +103,7 @@ async def run_steps(steps: list[list[str]], renderers: list, frame_times: FrameT
         for stream in streams:
             await stream._flush()  # (stop() would wait for the cancelled drain task)
         await pilot.pause()
-        whole = all(pane.query_one(StreamingAnswer).source == text for pane in panes)
+        whole = all(stream.answer.source == text for stream in streams)
     return {"steps": len(steps), "cpu_ms_per_step": 1000 * cpu / len(steps), "wall_s": wall,
             "frame_ms_per_step": 1000 * sum(frame_times.seconds) / len(steps), "frames": len(frame_times.seconds),
             "flush_ms_per_step": 1000 * flush_s / len(steps), "whole": whole}

@@ -4,7 +4,8 @@ whether it drops anything.
 The real ChatScreen runs headless (``run_test``) against two pacer entries at 2,500 tok/s.
 For every delta we record when our client read it from the network (``Delta.t``: the stream
 reader process's clock, the machine's one monotonic clock; a delta that merges several holds
-the time of the first) and how much text the pane held by then; every time a pane's live Markdown tail finishes an append we record the time and
+the time of the first) and how much text the pane held by then; every time a pane's answer takes new text (its tail or a
+freeze, bench/screen_driver.py) we record the time and
 the length of the whole answer shown (frozen part + tail), and every time the screen hands a
 frame to the terminal (``App._display``, when no ``batch_update`` suppresses it; headless, the
 frame is composed but not written).
@@ -78,7 +79,7 @@ async def run(url: str, tokens: int, rounds: int, stalls: LoopStalls | None = No
             yield event
 
     def appended(answer) -> None:  # noqa: ANN001
-        renders.setdefault(answer.parent.id or "", []).append((time.monotonic(), len(answer.source)))
+        renders.setdefault(answer.view.id or "", []).append((time.monotonic(), len(answer.source)))
 
     stream_process.ProcessStreamClient.stream = stream
     lags: list[float] = []

@@ -3,8 +3,9 @@ widget per pane (Textual's ``Log``), headless, no server.
 
 The pacer's text goes into both panes at ``--rate`` tokens/s each, on an absolute schedule, for
 ``--tokens`` tokens, and the screen's loop is timed (bench/loop_stalls.py).
-- "answer": each pane is the chat's ``ConversationLog`` anchored to the bottom, holding a ``StreamingAnswer``
-  fed through its ``AnswerStream``: the chat pane's structure.
+- "answer": each pane is the chat's ``ConversationView`` anchored to the bottom, holding an
+  answer fed through its ``AnswerStream``: the chat pane's structure (until 2026-12-02 a
+  ``ConversationLog`` holding a ``StreamingAnswer`` widget).
 - "log": each pane is one ``Log``, a ScrollView that draws only its visible lines, from its own
   cache. It shows plain text, not Markdown.
 The gap between the two bounds what drawing each pane as one line-API widget could save (P2,
@@ -99,8 +100,7 @@ def host_app(kind: str):  # noqa: ANN201 - a Textual App
     from textual.containers import Horizontal
     from textual.widgets import Log
 
-    from console.tui.widgets.conversation_log import ConversationLog
-    from console.tui.widgets.streaming_answer import StreamingAnswer
+    from console.tui.widgets.conversation_view import ConversationView
 
     class Panes(App):
         CSS = "Horizontal { height: 1fr; } .pane { width: 1fr; height: 1fr; scrollbar-gutter: stable; }"
@@ -111,10 +111,18 @@ def host_app(kind: str):  # noqa: ANN201 - a Textual App
                     if kind == "log":
                         yield Log(id=f"pane-{name}", classes="pane")
                     else:
-                        with ConversationLog(id=f"pane-{name}", classes="pane"):
-                            yield StreamingAnswer()
+                        yield ConversationView(id=f"pane-{name}", classes="pane")
 
     return Panes()
+
+
+def answer_streams(panes: list, renderers: list) -> list:
+    """An answer in each of ``panes`` (conversation views, anchored now) and its stream."""
+    from console.tui.widgets.streaming_answer import AnswerStream
+
+    for pane in panes:
+        pane.anchor()
+    return [AnswerStream(pane.add_answer(), renderer) for pane, renderer in zip(panes, renderers)]
 
 
 async def feed(write, words: list[str], rate: float) -> None:  # noqa: ANN001 - an async or plain writer
@@ -142,7 +150,7 @@ async def measure(kind: str, tokens: int, rate: float, helpers: bool = False) ->
 async def run_app(app, kind: str, words: list[str], rate: float, frame_times: FrameTimes, renderers: list) -> dict:  # noqa: ANN001
     from textual.widgets import Log
 
-    from console.tui.widgets.streaming_answer import StreamingAnswer, warm_up
+    from console.tui.widgets.streaming_answer import warm_up
 
     async with app.run_test(size=(160, 48)) as pilot:
         panes = [app.query_one(f"#pane-{name}") for name in "AB"]
@@ -150,9 +158,7 @@ async def run_app(app, kind: str, words: list[str], rate: float, frame_times: Fr
             writers = [pane.write for pane in panes if isinstance(pane, Log)]
         else:
             await warm_up(panes[0])
-            for pane in panes:
-                pane.anchor()
-            streams = [pane.query_one(StreamingAnswer).get_stream(renderer) for pane, renderer in zip(panes, renderers)]
+            streams = answer_streams(panes, renderers)
             writers = [stream.write for stream in streams]
         await pilot.pause(0.2)
         gc.collect()

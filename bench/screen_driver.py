@@ -54,24 +54,26 @@ async def ask_both(pilot: Any, prompt: str) -> None:
 
 @contextlib.contextmanager
 def after_tail_appends(seen: Callable[[Any], None]) -> Iterator[None]:
-    """Call ``seen(answer)`` each time a chat answer's tail has taken new text
-    (``FrozenMarkdown.set_tail``, which every drain and an answer's first text end with): from
-    then on the text is in the document, and the next frame renders and draws it."""
-    from console.tui.widgets.frozen_markdown import FrozenMarkdown
-    from console.tui.widgets.streaming_answer import StreamingAnswer
+    """Call ``seen(answer)`` each time a chat answer has taken new text (``AnswerEntry.set_tail``
+    or ``freeze``, which every drain and an answer's first text end with): from then on the text
+    is in the document, and the view renders it before the next frame draws it."""
+    from console.tui.widgets.conversation_view import AnswerEntry
 
-    original = FrozenMarkdown.set_tail
+    set_tail, freeze = AnswerEntry.set_tail, AnswerEntry.freeze
 
-    def set_tail(self, text):  # noqa: ANN001, ANN202 - set_tail's own arguments
-        original(self, text)
-        if isinstance(self, StreamingAnswer) and self.parent is not None:
-            seen(self)
+    def seen_set_tail(self, text):  # noqa: ANN001, ANN202 - set_tail's own arguments
+        set_tail(self, text)
+        seen(self)
 
-    FrozenMarkdown.set_tail = set_tail
+    async def seen_freeze(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - freeze's own
+        await freeze(self, *args, **kwargs)
+        seen(self)
+
+    AnswerEntry.set_tail, AnswerEntry.freeze = seen_set_tail, seen_freeze
     try:
         yield
     finally:
-        FrozenMarkdown.set_tail = original
+        AnswerEntry.set_tail, AnswerEntry.freeze = set_tail, freeze
 
 
 @contextlib.contextmanager

@@ -6,9 +6,9 @@ chat's panes with Textual's ``Log`` and found ``Log`` dearer; but ``Log`` draws 
 through Textual's per-line styles pipeline on each scroll. This bench asks the question without
 that pipeline. Both panes get the pacer's text ``--per-step`` tokens at a time, then one frame is
 drawn (``bench/p2_step_cost.py``'s steps):
-- ``answer``: the chat's ``ConversationLog`` holding a ``StreamingAnswer`` (frozen blocks and the
-  growing tail, rendered by rich on the loop): what the chat screen does (until 2026-12-02 the
-  tail was Textual Markdown widgets and the answer a container around its Markdown);
+- ``answer``: the chat's ``ConversationView`` holding an answer (frozen blocks and the growing
+  tail, rendered by rich on the loop): what the chat screen does (until 2026-12-02 a
+  ``ConversationLog`` of widgets, the tail first Textual Markdown widgets, then rich's);
 - ``frozen``: the same structure, but every drain's text goes to the frozen part (rendered by
   rich on the loop) and the tail stays empty: what rendering the tail costs;
 - ``strips``: each pane is one ``ScrollView`` whose ``render_lines`` returns strips it keeps

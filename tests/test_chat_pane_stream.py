@@ -2,7 +2,7 @@
 
 Widget test in a small host app (no server): the pane's AnswerStream freezes finished blocks
 while the tail keeps streaming, so the text shown must still be the sent text, byte for
-byte, and the pane must not hold a widget per block.
+byte, and the pane must not hold a widget per block (or any).
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import asyncio
 import random
 
 from textual.app import App, ComposeResult
-from textual.widgets import Markdown
 
 from console.tui.widgets.chat_pane import ChatPane
-from console.tui.widgets.streaming_answer import StreamingAnswer, block_starts, split_finished_blocks
+from console.tui.widgets.streaming_answer import block_starts, split_finished_blocks
 
 SECTION = (
     "## Part {i}\n\n"
@@ -50,29 +49,30 @@ async def test_long_answer_ends_with_exactly_the_sent_text():
     app = Host()
     async with app.run_test(size=(100, 40)) as pilot:
         pane = app.query_one(ChatPane)
-        stream = await pane.open_answer("a long question")
+        stream = pane.open_answer("a long question")
         for n, piece in enumerate(pieces(ANSWER)):
             await stream.write(piece)
             if n % 25 == 0:
                 await asyncio.sleep(0.02)  # let the drain task run between bursts
         await stream.stop()
         await pilot.pause()
-        answer = pane.log_view.query_one(StreamingAnswer)
-        assert answer.source == ANSWER
+        answer = pane.answer_widget
+        assert answer is not None and answer.source == ANSWER
         assert pane.shown_answer() == ANSWER
-        # finished blocks were frozen, chunk by chunk, into one FrozenMarkdown; only the last
-        # block is its tail, and no block became a widget
-        assert len(answer.chunks) > 10, "the stream did not freeze as it went"
-        assert "".join(answer.chunks) + answer.tail == ANSWER
-        assert answer.tail == "The end, no newline"
-        assert list(answer.query(Markdown)) == [] and list(answer.children) == []
+        # finished blocks were frozen, chunk by chunk; only the last block is the tail, and
+        # nothing became a widget
+        markdown = answer.markdown
+        assert len(markdown.chunks) > 10, "the stream did not freeze as it went"
+        assert "".join(markdown.chunks) + markdown.tail == ANSWER
+        assert markdown.tail == "The end, no newline"
+        assert list(pane.log_view.children) == []
 
 
 async def test_stop_right_away_still_shows_everything_written():
     app = Host()
     async with app.run_test(size=(100, 40)) as pilot:
         pane = app.query_one(ChatPane)
-        stream = await pane.open_answer(None)
+        stream = pane.open_answer(None)
         for piece in pieces(ANSWER[:3000], seed=3):
             await stream.write(piece)
         await stream.stop()  # no pause between writes: one flush at stop
@@ -99,57 +99,3 @@ def test_split_never_cuts_inside_a_fence_or_a_list():
     assert tail == "- x\n\n- y\n\ntail"
     finished, tail = split_finished_blocks("```\nopen fence\n\nstill code\n", keep=1)
     assert finished == ""
-
-
-def conversation(pane: ChatPane) -> list[tuple[str, str]]:
-    """What the log shows, top to bottom: (kind, text) of each visible widget."""
-    shown = []
-    for widget in pane.log_view.children:
-        if not widget.display:
-            continue
-        if isinstance(widget, StreamingAnswer):
-            shown.append(("answer", widget.source))
-        else:
-            shown.append((" ".join(sorted(widget.classes)), str(widget.content)))
-    return shown
-
-
-async def answer(pane: ChatPane, prompt: str | None, text: str, replace: bool = False) -> None:
-    stream = await pane.open_answer(prompt, replace=replace)
-    await stream.write(text)
-    await stream.stop()
-
-
-async def test_sending_mounts_nothing_and_the_conversation_stays_in_order():
-    """The request waits for open_answer (P1): it shows the pane's pre-mounted, hidden prompt and
-    answer instead of mounting them; notes, the next spare and a regenerated answer keep order."""
-    app = Host()
-    async with app.run_test(size=(100, 40)) as pilot:
-        pane = app.query_one(ChatPane)
-        await pilot.pause()
-        spare = list(pane.log_view.children)
-        assert len(spare) == 2 and not any(w.display for w in spare)
-        assert conversation(pane) == [] and pane.shown_answer() == ""
-
-        stream = await pane.open_answer("first question")
-        assert list(pane.log_view.children) == spare, "open_answer mounted widgets"
-        assert all(w.display for w in spare)
-        await stream.write("first answer")
-        await stream.stop()
-        await pane.add_note("■ stopped")
-        await pane.prepare_spare()
-        await answer(pane, "second question", "second answer")
-        await pane.prepare_spare()
-        await answer(pane, None, "second answer, again", replace=True)
-        await pilot.pause()
-        assert conversation(pane) == [
-            ("msg-user", "first question"), ("answer", "first answer"), ("msg-note", "■ stopped"),
-            ("msg-user", "second question"), ("answer", "second answer, again"),
-        ]
-        assert pane.shown_answer() == "second answer, again"
-
-        await pane.clear()
-        assert conversation(pane) == []
-        assert len(pane.log_view.children) == 2  # a fresh spare
-
-

@@ -1,11 +1,11 @@
-"""Frozen Markdown rendered by the helper process is what the widget renders itself.
+"""Frozen Markdown rendered by the helper process is what the screen renders itself.
 
-Widget tests in a small host app (no server), against the real helper process
-(``python -m console.tui.frozen_render``): its lines for every kind of block equal the
-widget's own, at two widths and under two themes; an answer streamed through a pane with a
-renderer ends with exactly the sent text, drawn as a reference drawn in process; a job that no
-longer fits (the width changed while the helper rendered) is rendered in process instead; a
-helper that dies costs nothing and is started again.
+Tests in a small host app (no server), against the real helper process
+(``python -m console.tui.frozen_render``): its lines for every kind of block equal those
+rendered in process, at two widths and under two themes; an answer streamed through a pane with
+a renderer ends with exactly the sent text, with the lines of a reference rendered in process; a
+job that no longer fits (the width changed while the helper rendered) is rendered in process
+instead; a helper that dies costs nothing and is started again.
 """
 
 from __future__ import annotations
@@ -13,34 +13,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from rich.markdown import Markdown as RichMarkdown
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.tui.frozen_render import FrozenRenderer
 from console.tui.widgets.chat_pane import ChatPane
-from console.tui.widgets.frozen_markdown import FrozenMarkdown
-from console.tui.widgets.streaming_answer import StreamingAnswer
+from console.tui.widgets.frozen_markdown import Look, MarkdownLines, look_for
 from tests.pilot_helpers import eventually
 from tests.test_chat_pane_stream import ANSWER, pieces
-from tests.test_frozen_markdown import TEXT, chunks_at_block_starts, shown
+from tests.test_frozen_markdown import TEXT, chunks_at_block_starts, shown, whole
 
 
 class FrozenHost(App):
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(id="log")
+        with VerticalScroll(id="log"):
+            yield Static(id="text")
+
+    def look(self) -> Look:
+        """The look of text as wide as the host's widget, styled as there."""
+        widget = self.query_one("#text")
+        return look_for(widget, widget.size.width)
 
 
 @contextlib.asynccontextmanager
-async def laid_out_frozen():
-    """An empty FrozenMarkdown in a host app, laid out (it knows its width): (app, pilot, widget)."""
+async def laid_out_lines():
+    """Empty MarkdownLines rendered for a host app's look: (app, pilot, lines)."""
     app = FrozenHost()
     async with app.run_test(size=(90, 40)) as pilot:
-        frozen = FrozenMarkdown()
-        await app.query_one("#log").mount(frozen)
         await pilot.pause()
-        yield app, pilot, frozen
+        lines = MarkdownLines()
+        lines.render(app.look(), app.console)
+        yield app, pilot, lines
 
 
 class PaneHost(App):
@@ -62,24 +66,25 @@ async def ready_renderer():
         await renderer.stop()
 
 
-async def test_the_helper_renders_every_kind_of_block_as_the_widget_does():
+async def test_the_helper_renders_every_kind_of_block_as_the_screen_does():
     async with ready_renderer() as renderer:
-        async with laid_out_frozen() as (app, pilot, frozen):
+        async with laid_out_lines() as (app, pilot, lines):
             for size, theme in (((90, 40), "textual-dark"), ((47, 40), "textual-light")):
                 app.theme = theme
                 await pilot.resize_terminal(*size)
                 await pilot.pause()
-                frozen.chunks.clear()
-                frozen._ends_with_rule.clear()
+                look = app.look()
+                lines = MarkdownLines()
+                lines.render(look, app.console)
                 for chunk in chunks_at_block_starts(TEXT, 30, seed=5):
-                    job = frozen.next_job(chunk)
+                    job = lines.next_job(chunk, look)
                     assert job is not None
                     helper = await renderer.render(job, app.console.color_system)
                     assert helper is not None
-                    frozen.chunks.append(chunk)
-                    own = frozen._render_chunk(len(frozen.chunks) - 1, job.options.max_width)
-                    assert helper == (own, frozen._ends_with_rule[-1]), chunk
-            assert {job.follows_block for job in [frozen._job(c, i, 40) for i, c in enumerate(frozen.chunks)]} == {True, False}
+                    lines.chunks.append(chunk)
+                    own = lines._render_chunk(len(lines.chunks) - 1, look, app.console)
+                    assert helper == (own, lines._ends_with_rule[-1]), chunk
+                assert {lines._job(c, i, look).follows_block for i, c in enumerate(lines.chunks)} == {True, False}
 
 
 async def test_an_answer_frozen_by_the_helper_ends_with_the_sent_text_drawn_as_in_process():
@@ -88,53 +93,50 @@ async def test_an_answer_frozen_by_the_helper_ends_with_the_sent_text_drawn_as_i
         async with app.run_test(size=(100, 40)) as pilot:
             pane = app.query_one(ChatPane)
             pane.renderer = renderer
-            stream = await pane.open_answer("a long question")
+            await pilot.pause()  # laid out: the answer knows its look, so freezes go to the helper
+            stream = pane.open_answer("a long question")
             for n, piece in enumerate(pieces(ANSWER)):
                 await stream.write(piece)
                 if n % 25 == 0:
                     await asyncio.sleep(0.02)
             await stream.stop()
             await pilot.pause()
-            answer = pane.log_view.query_one(StreamingAnswer)
-            assert answer.source == ANSWER
-            assert len(answer.chunks) > 10
-            assert renderer.served >= len(answer.chunks) - 1, "the helper did not render the frozen blocks"
-            reference = FrozenMarkdown()  # the same chunks, rendered in this process
-            await pane.log_view.mount(reference)
-            for chunk in answer.chunks:
-                reference.add(chunk)
-            reference.set_tail(answer.tail)
-            await pilot.pause()
-            assert answer.tail and shown(answer) == shown(reference)
+            answer = pane.answer_widget
+            assert answer is not None and answer.source == ANSWER
+            markdown = answer.markdown
+            assert len(markdown.chunks) > 10
+            assert renderer.served >= len(markdown.chunks) - 1, "the helper did not render the frozen blocks"
+            reference = MarkdownLines()  # the same chunks, rendered in this process
+            for chunk in markdown.chunks:
+                reference.add(chunk, app.console)
+            reference.set_tail(markdown.tail)
+            assert markdown.look is not None
+            reference.render(markdown.look, app.console)
+            assert markdown.tail and shown(markdown) == shown(reference)
 
 
 async def test_a_job_that_no_longer_fits_is_rendered_in_process():
-    app = FrozenHost()
-    async with app.run_test(size=(90, 40)) as pilot:
-        whole = Static(RichMarkdown(TEXT))
-        whole.styles.padding = (0, 2)
-        frozen = FrozenMarkdown()
-        await app.query_one("#log").mount_all([whole, frozen])
-        await pilot.pause()
+    async with laid_out_lines() as (app, pilot, lines):
         chunks = chunks_at_block_starts(TEXT, 10)
-        stale = frozen.next_job(chunks[0])
+        stale = lines.next_job(chunks[0], app.look())
         await pilot.resize_terminal(60, 40)  # the width changes while "the helper renders"
         await pilot.pause()
-        frozen.add(chunks[0], (stale, [], False))  # lines that would be wrong: not used
+        look = app.look()
+        lines.render(look, app.console)
+        lines.add(chunks[0], app.console, (stale, [], False))  # lines that would be wrong: not used
         for chunk in chunks[1:]:
-            frozen.add(chunk)
-        await pilot.pause()
-        assert shown(frozen) == shown(whole)
+            lines.add(chunk, app.console)
+        assert shown(lines) == whole(TEXT, look)
 
 
 async def test_a_helper_that_dies_costs_nothing_and_is_started_again():
     async with ready_renderer() as renderer:
-        async with laid_out_frozen() as (app, pilot, frozen):
+        async with laid_out_lines() as (app, pilot, lines):
             first = renderer._process
             assert first is not None
             first.kill()
             await first.wait()
-            job = frozen.next_job("# after the helper died\n\n")
+            job = lines.next_job("# after the helper died\n\n", app.look())
             assert job is not None
             assert await renderer.render(job, app.console.color_system) is None  # the caller renders itself
             assert await eventually(lambda: renderer.running and renderer._process is not first, timeout=30)
@@ -150,24 +152,24 @@ async def test_text_written_while_the_helper_renders_is_kept():
         async with app.run_test(size=(100, 40)) as pilot:
             pane = app.query_one(ChatPane)
             pane.renderer = renderer
-            stream = await pane.open_answer(None)
-            await pilot.pause()  # laid out: the frozen part knows its width, so freezes go to the helper
+            await pilot.pause()  # laid out: the answer knows its look, so freezes go to the helper
+            stream = pane.open_answer(None)
+            await pilot.pause()
             text = ["# A heading\n\nthe first paragraph"] + [f" word{i}" for i in range(40)]
             for piece in text:
                 await stream.write(piece)
                 await asyncio.sleep(0.001)  # the drain runs, and waits on the helper, between writes
             await stream.stop()
-            answer = pane.log_view.query_one(StreamingAnswer)
             assert renderer.served >= 1
-            assert answer.source == "".join(text)
+            assert pane.shown_answer() == "".join(text)
 
 
 async def test_renders_before_the_helper_is_ready_stay_in_process_and_start_no_other():
     renderer = FrozenRenderer()
     first = None
     try:
-        async with laid_out_frozen() as (app, pilot, frozen):
-            job = frozen.next_job("# a heading\n\n")
+        async with laid_out_lines() as (app, pilot, lines):
+            job = lines.next_job("# a heading\n\n", app.look())
             assert job is not None
             # started only now, right before the render: it imports before it says it is ready
             # (started before the app was laid out, a helper that imports quickly was ready by then)

@@ -117,7 +117,7 @@ class ChatScreen(Screen):
         self.load_models()
 
     async def _warm_up(self) -> None:
-        await warm_up(self)
+        await warm_up(self.pane("A").log_view)
         quiet_gc.settle(self.app)  # the styles and highlighters it loaded stay for good
 
     async def on_unmount(self) -> None:
@@ -235,11 +235,11 @@ class ChatScreen(Screen):
         stats = pane.start_streaming()
         model = self.session.panes[pane_id].model
         pieces: list[str] = []
-        # Widgets first, then the request: the client's clock (the TTFT the pane shows) starts
-        # after them, so the UI's own work never inflates the model's numbers; they are the
-        # pane's pre-mounted spare, so this costs no mount (bench/p1_ttft_overhead.py).
+        # The answer's entry first, then the request: the client's clock (the TTFT the pane
+        # shows) starts after it, so the UI's own work never inflates the model's numbers; an
+        # entry mounts nothing, so this costs next to nothing (bench/p1_ttft_overhead.py).
         prompt = None if regenerate else self.session.exchanges[index].prompt
-        stream = await pane.open_answer(prompt, replace=regenerate)
+        stream = pane.open_answer(prompt, replace=regenerate)
 
         async def on_event(event: object) -> None:
             if isinstance(event, Delta):
@@ -264,12 +264,11 @@ class ChatScreen(Screen):
         stats.finish(completion, stopped=stopped)
         pane.finish(stats)
         if stopped:
-            await pane.add_note("■ stopped")
+            pane.add_note("■ stopped")
         elif not completion.ok:
-            await pane.add_note(f"✗ {completion.error_kind}: {completion.error}", error=True)
+            pane.add_note(f"✗ {completion.error_kind}: {completion.error}", error=True)
             if completion.error_kind in RECONNECT_KINDS:
                 await self.reset_client(pane_id)
-        await pane.prepare_spare()  # the next prompt's widgets, mounted while the reader reads
         self.after_answer()
 
     def after_answer(self) -> None:
@@ -426,13 +425,13 @@ class ChatScreen(Screen):
         self.session = session
         for pane_id in PANES:
             pane = self.pane(pane_id)
-            await pane.clear()
+            pane.clear()
             pane.set_models(pane.model_names, session.panes[pane_id].model)
             for exchange in session.exchanges:
-                await pane.add_prompt(exchange.prompt)
+                pane.add_prompt(exchange.prompt)
                 answer = exchange.answers.get(pane_id)
                 if answer is not None:
-                    await pane.add_answer(answer)
+                    pane.add_answer(answer)
         self.saved_note = ""
         self.update_status()
 

@@ -1,19 +1,18 @@
-"""An answer that renders Markdown as it streams and stays cheap however long it grows.
+"""Feeding an answer that renders Markdown as it streams and stays cheap however long it grows.
 
-The whole answer is one widget, a :class:`~console.tui.widgets.frozen_markdown.FrozenMarkdown`, drawn by
-rich: finished blocks as frozen chunks, each rendered once (in a helper process when the pane
-has one, console/tui/frozen_render.py) and never touched again, and the block still growing as
-its *tail*, rendered again (in process) only when a frame needs it after new text came. Each
-drain cuts the text at a top-level block boundary (markdown-it's own, so a list or a fenced
-code block is never split): all but the last :data:`LIVE_BLOCKS` blocks are frozen, the rest is
-the tail. Writes go into a buffer that a separate task drains whenever it gets the loop, so the
-stream reader never waits on rendering: text that arrives while a frame or the other pane's
-drain runs goes out in one drain.
+An answer is an :class:`~console.tui.widgets.conversation_view.AnswerEntry` of its pane's
+conversation, drawn by rich: finished blocks as frozen chunks, each rendered once (in a helper
+process when the pane has one, console/tui/frozen_render.py) and never touched again, and the
+block still growing as its *tail*, rendered again (in process) when the view next counts its
+rows after new text came (on its idle, before the next frame). Each drain cuts the text at a top-level block boundary (markdown-it's
+own, so a list or a fenced code block is never split): all but the last :data:`LIVE_BLOCKS`
+blocks are frozen, the rest is the tail. Writes go into a buffer that a separate task drains
+whenever it gets the loop, so the stream reader never waits on rendering: text that arrives
+while a frame or the other pane's drain runs goes out in one drain.
 
-Until 2026-12-02 the tail was Textual Markdown widgets (``LiveMarkdown``) and the answer a
-container around its Markdown; a frame then cost about 45 % more (``bench/p2_step_cost.py``,
-``bench/strip_pane_cost.py``, docs/benchmarks.md, P2), and a block changed its look when it
-froze. Now it looks the same before and after.
+Until 2026-12-02 the tail was Textual Markdown widgets (``LiveMarkdown``), then part of a
+``FrozenMarkdown`` widget in a scrolling container; see console/tui/widgets/conversation_view.py
+for why the conversation is one widget now.
 """
 
 from __future__ import annotations
@@ -23,12 +22,12 @@ from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from textual.widget import Widget
 
-from console.tui.widgets.frozen_markdown import FrozenMarkdown
+from console.tui.widgets.frozen_markdown import MarkdownLines
 
 if TYPE_CHECKING:
     from console.tui.frozen_render import FrozenRenderer
+    from console.tui.widgets.conversation_view import AnswerEntry, ConversationView
 
 LIVE_BLOCKS = 1  # top-level blocks left in the tail after each drain
 # Textual's own preset, block rules only: where top-level blocks start does not depend on
@@ -73,59 +72,43 @@ WARM_UP_TEXT = (
 )
 
 
-async def warm_up(host: Widget) -> None:
-    """Render every kind of Markdown block once, hidden, in ``host``, then remove it.
+async def warm_up(view: ConversationView, wait_s: float = 5.0) -> None:
+    """Render every kind of Markdown block once, and every kind of text entry, for ``view``'s
+    look, then drop the result.
 
-    The first answer widget mounted pays for its CSS, and the first code block loads Pygments'
-    lexer and style: in an answer that was a stall of 0.1–1 s (P2, docs/benchmarks.md) the
-    first time such a block streamed in. Done once, right after the chat screen appears, the
-    stall is paid on an almost empty screen before any answer.
+    The first code block loads Pygments' lexer and style, the first entries compute their
+    styles: in an answer that was a stall of 0.1–1 s (P2, docs/benchmarks.md) the first time
+    such a block streamed in. Done once, right after the chat screen appears, the stall is paid
+    on an almost empty screen before any answer. Waits (up to ``wait_s``) for the view's first
+    layout, which gives the width.
     """
-    answer = StreamingAnswer(classes="warm-up")
-    answer.display = False
-    await host.mount(answer)
-    answer.add(WARM_UP_TEXT)
-    answer.set_tail(WARM_UP_TEXT)
-    answer.ensure_rendered(max(host.size.width, 40))  # rich's Markdown, Pygments: frozen and tail
-    await answer.remove()
+    from console.tui.widgets.conversation_view import ERROR, NOTE, PROMPT, TextEntry
 
-
-class StreamingAnswer(FrozenMarkdown):
-    """One answer: frozen finished blocks, then the tail still growing, as one widget (a
-    container around the Markdown cost about a sixth of each frame while streaming:
-    docs/benchmarks.md, P2)."""
-
-    def get_stream(self, renderer: FrozenRenderer | None = None) -> AnswerStream:
-        return AnswerStream(self, renderer)
-
-    async def freeze(self, finished: str, tail: str, renderer: FrozenRenderer | None = None) -> None:
-        """Show ``finished`` (complete blocks that follow the frozen text) as frozen and ``tail``
-        as the tail, in one step (no frame shows the text twice or not at all).
-
-        With a ``renderer``, rich renders ``finished`` in its helper process while the screen's
-        loop goes on drawing (console/tui/frozen_render.py); without one, or when the helper
-        cannot, it is rendered here.
-        """
-        rendered = None
-        job = self.next_job(finished) if renderer is not None else None
-        if job is not None and renderer is not None:
-            result = await renderer.render(job, self.app.console.color_system)
-            rendered = None if result is None else (job, *result)
-        self.add(finished, rendered)
-        self.set_tail(tail)
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while (look := view.current_look()) is None:
+        if asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.sleep(0.01)
+    console = view.app.console
+    markdown = MarkdownLines()
+    markdown.add(WARM_UP_TEXT, console)
+    markdown.set_tail(WARM_UP_TEXT)
+    markdown.render(look.markdown, console)  # rich's Markdown, Pygments: frozen and tail
+    for kind in (PROMPT, NOTE, ERROR):
+        TextEntry(kind, "warm-up").render(look, console)
 
 
 class AnswerStream:
-    """Feeds a :class:`StreamingAnswer`: ``write`` only buffers; a task drains the buffer.
+    """Feeds an :class:`AnswerEntry`: ``write`` only buffers; a task drains the buffer.
 
     Each drain sends blocks that are complete to the frozen part and the last, still growing
-    block to the tail; the tail is rendered when the next frame draws it, so a frame renders it
-    once however many drains came before. The drain does not wait for a frame between drains
+    block to the tail; the tail is rendered when the view next counts its rows (on its next
+    idle, before the frame that draws it), once for all the drains that came before. The drain does not wait for a frame between drains
     (it did, 1/60 s: that wait was most of the median lag in P2, docs/benchmarks.md); under
     load the buffer batches by itself, since text piles up while the loop is busy elsewhere.
     """
 
-    def __init__(self, answer: StreamingAnswer, renderer: FrozenRenderer | None = None) -> None:
+    def __init__(self, answer: AnswerEntry, renderer: FrozenRenderer | None = None) -> None:
         self.answer = answer
         self.renderer = renderer  # renders frozen blocks off the loop (None: in process)
         self._pending: list[str] = []

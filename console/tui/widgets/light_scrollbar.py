@@ -1,21 +1,16 @@
-"""The scrolling conversation of a chat pane, cheap to draw while an answer streams into it.
+"""A vertical scrollbar drawn straight from its bar's segments.
 
-While a pane follows a streaming answer, the log scrolls and grows every frame, and Textual draws
-again every visible line of every widget whose size or scroll position changed, through its
-general per-line pipeline (styles cache, padding, background, a ``Strip`` per line). Two of those
-widgets draw nothing of their own: the log and an answer's container are only background under
-their children. They are ``BLANK`` (Textual's own switch for such containers: each line is one
-shared blank strip). The log's vertical scrollbar is drawn straight from Textual's own
-``ScrollBarRender.render_bar`` segments, a strip per line, the same segments and styles as
-Textual's path (tests/test_conversation_log.py compares them) without rendering a Rich renderable
-and then styling it line by line. On the 2-core VM the two cut the time a frame spends drawing by
-about a third (docs/benchmarks.md, P2).
+Textual's ``ScrollBar`` renders a Rich renderable and then styles it line by line through its
+general per-line pipeline; while an answer streams, the chat pane's scrollbar changes on every
+frame. :class:`LightScrollBar` draws Textual's own ``ScrollBarRender.render_bar`` segments, a
+strip per line, the same segments and styles as Textual's path (tests/test_light_scrollbar.py
+compares them). :class:`LightScrollBars` gives a scrolling widget one.
 """
 
 from __future__ import annotations
 
 from rich.segment import Segment
-from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
@@ -53,15 +48,18 @@ class LightScrollBar(ScrollBar):
         return strips
 
 
-class ConversationLog(VerticalScroll):
-    """A chat pane's log: blank itself, with a :class:`LightScrollBar`."""
+class LightScrollBars:
+    """Mixin for a scrolling widget, listed before the widget's class: its vertical scrollbar is
+    a :class:`LightScrollBar`. Not a ``Widget`` itself: Textual takes a class's CSS type names
+    and default CSS from its first widget base only."""
 
-    BLANK = True
+    _vertical_scrollbar: ScrollBar | None
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
         """Textual's own property (textual is pinned), creating a :class:`LightScrollBar`."""
         if self._vertical_scrollbar is None:
+            assert isinstance(self, Widget)
             bar = LightScrollBar(vertical=True, name="vertical", thickness=self.scrollbar_size_vertical)
             bar.display = False
             self._vertical_scrollbar = bar
