@@ -225,7 +225,8 @@ class ConversationView(LightScrollBars, ScrollView, can_focus=True):
         return [entry.source if isinstance(entry, AnswerEntry) else entry.text for entry in self.entries if entry.kind == kind]
 
     def entry_changed(self) -> None:
-        """An entry was added, removed or grew: count the rows and repaint on the next idle."""
+        """An entry was added, removed or grew: count the rows on the next idle (or, when one
+        came since the last frame, on the next frame) and repaint."""
         self._stale = True
         self.refresh()
 
