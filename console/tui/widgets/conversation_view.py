@@ -87,7 +87,7 @@ class TextEntry:
         style, pad = look.text_styles[self.kind], PADDING[self.kind]
         inner = look.width - 2 * pad
         own = RichStyle(bgcolor=style.bgcolor)  # padding and fill: the entry's background
-        lines = console.render_lines(Text(self.text, style=style, end=""), look.options.update(width=max(inner, 1)), pad=False) \
+        lines = console.render_lines(Text(self.text, style=style, end=""), look.options.update(width=inner), pad=False) \
             if inner >= 1 else []
         padding = Segment(" " * pad, own)
         self.rows = [look.blank_row() for _ in range(MARGIN_ABOVE[self.kind])]
@@ -284,10 +284,11 @@ class ConversationView(LightScrollBars, ScrollView, can_focus=True):
             self._grow()
         super()._check_refresh()
 
-    def _grow(self) -> None:
+    def _grow(self) -> ViewLook | None:
+        """Count the rows if needed, then set the virtual height and follow the bottom; the look."""
         look = self._counted_look()
         if look is None:
-            return
+            return None
         size = Size(look.width, self._rows)
         if size != self.virtual_size:
             if size.width == self.virtual_size.width:
@@ -302,6 +303,7 @@ class ConversationView(LightScrollBars, ScrollView, can_focus=True):
                 self.set_reactive(Widget.scroll_target_y, bottom)
                 if self.show_vertical_scrollbar:
                     self.vertical_scrollbar.position = bottom
+        return look
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -319,9 +321,7 @@ class ConversationView(LightScrollBars, ScrollView, can_focus=True):
     # ----- drawing ---------------------------------------------------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
         """The rows in view, a short conversation sitting at the bottom (as in a messenger)."""
-        if self._stale:
-            self._grow()
-        look = self._counted_look()
+        look = self._grow() if self._stale else self._counted_look()
         if look is None:
             return [Strip.blank(crop.width, self.rich_style) for _ in crop.line_range]
         self._drawn = True

@@ -10,10 +10,10 @@ compares them). :class:`LightScrollBars` gives a scrolling widget one.
 from __future__ import annotations
 
 from rich.segment import Segment
-from textual.widget import Widget
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.widget import Widget
 
 
 class LightScrollBar(ScrollBar):

@@ -4,9 +4,9 @@ An answer is an :class:`~console.tui.widgets.conversation_view.AnswerEntry` of i
 conversation, drawn by rich: finished blocks as frozen chunks, each rendered once (in a helper
 process when the pane has one, console/tui/frozen_render.py) and never touched again, and the
 block still growing as its *tail*, rendered again (in process) when the view next counts its
-rows after new text came (on its idle, before the next frame). Each drain cuts the text at a top-level block boundary (markdown-it's
-own, so a list or a fenced code block is never split): all but the last :data:`LIVE_BLOCKS`
-blocks are frozen, the rest is the tail. Writes go into a buffer that a separate task drains
+rows after new text came (at most once between two frames). Each drain cuts the text at a
+top-level block boundary (markdown-it's own, so a list or a fenced code block is never split):
+all but the last :data:`LIVE_BLOCKS` blocks are frozen, the rest is the tail. Writes go into a buffer that a separate task drains
 whenever it gets the loop, so the stream reader never waits on rendering: text that arrives
 while a frame or the other pane's drain runs goes out in one drain.
 
@@ -82,6 +82,8 @@ async def warm_up(view: ConversationView, wait_s: float = 5.0) -> None:
     on an almost empty screen before any answer. Waits (up to ``wait_s``) for the view's first
     layout, which gives the width.
     """
+    # here, not at the top: the frozen-render helper imports this module for WARM_UP_TEXT and
+    # need not load the view's widget classes
     from console.tui.widgets.conversation_view import ERROR, NOTE, PROMPT, TextEntry
 
     deadline = asyncio.get_running_loop().time() + wait_s
@@ -102,8 +104,8 @@ class AnswerStream:
     """Feeds an :class:`AnswerEntry`: ``write`` only buffers; a task drains the buffer.
 
     Each drain sends blocks that are complete to the frozen part and the last, still growing
-    block to the tail; the tail is rendered when the view next counts its rows (on its next
-    idle, before the frame that draws it), once for all the drains that came before. The drain does not wait for a frame between drains
+    block to the tail; the tail is rendered when the view next counts its rows (at most once
+    between two frames), once for all the drains that came before. The drain does not wait for a frame between drains
     (it did, 1/60 s: that wait was most of the median lag in P2, docs/benchmarks.md); under
     load the buffer batches by itself, since text piles up while the loop is busy elsewhere.
     """
