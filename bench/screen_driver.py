@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+FOCUS_SETTLE_S = 0.3  # from pressing `i` to the prompt's Enter: faster than any person types
+
 
 def chat_app(url: str, models: list[str], timeout_s: float = 60.0) -> Any:
     from console.core.config import Config
@@ -33,7 +35,14 @@ async def wait_models(pilot: Any) -> None:
 
 
 async def ask_both(pilot: Any, prompt: str) -> None:
-    """Type the prompt, press Enter, return once both panes have finished.
+    """Focus the prompt box (``i``) if it is not, type the prompt, press Enter, return once both
+    panes have finished.
+
+    After focusing, the driver waits FOCUS_SETTLE_S, as a person typing does: a focus change makes
+    the footer compose its keys again (twice, 13 and 22 ms later on this VM), and a driver that
+    pressed Enter within a millisecond of it measured that redraw in the answers' opening, a
+    moment no operator can produce (docs/benchmarks.md, "the footer's redraw"). Later prompts
+    find the box focused (sending keeps the focus there) and go at once.
 
     The wait polls with ``asyncio.sleep``, not ``pilot.pause``: a pause posts a callback to every
     widget on the screen and waits for all of them (about 60 here), which at 100 polls a second
@@ -45,7 +54,9 @@ async def ask_both(pilot: Any, prompt: str) -> None:
 
     screen = pilot.app.screen
     box = screen.query_one("#chat-prompt", Input)
-    box.focus()
+    if screen.focused is not box:
+        await pilot.press("i")  # the operator's key to the prompt box, as a person would
+        await pilot.pause(FOCUS_SETTLE_S)
     box.value = prompt
     await pilot.press("enter")
     while not (screen.session.exchanges and len(screen.session.exchanges[-1].answers) == 2 and not screen.streaming):
