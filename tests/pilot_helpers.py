@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 
 
 async def eventually(predicate, timeout=20.0, pause=asyncio.sleep, interval=0.1):
@@ -20,3 +22,22 @@ async def eventually(predicate, timeout=20.0, pause=asyncio.sleep, interval=0.1)
 async def wait_for(pilot, predicate, timeout=20.0):
     """Pause the app until ``predicate()`` holds (or the timeout passes); returns the last value."""
     return await eventually(predicate, timeout, pause=pilot.pause)
+
+
+@contextlib.contextmanager
+def screen_layouts() -> Iterator[list]:
+    """The layouts of any screen (``Screen._refresh_layout`` calls) while inside, as a list."""
+    from textual.screen import Screen
+
+    layouts: list = []
+    original = Screen._refresh_layout
+
+    def counted(screen, *args, **kwargs):  # noqa: ANN001, ANN202 - Screen._refresh_layout's own
+        layouts.append(args)
+        return original(screen, *args, **kwargs)
+
+    Screen._refresh_layout = counted
+    try:
+        yield layouts
+    finally:
+        Screen._refresh_layout = original

@@ -30,6 +30,7 @@ from console.tui import quiet_gc
 from console.tui.frozen_render import FrozenRenderer
 from console.tui.screens.chat_dialogs import OpenTranscriptScreen, SamplingScreen
 from console.tui.widgets.chat_pane import ChatPane
+from console.tui.widgets.prompt_box import PromptBox
 from console.tui.widgets.streaming_answer import warm_up
 
 STATS_REFRESH_S = 0.1
@@ -93,7 +94,7 @@ class ChatScreen(Screen):
             for pane_id in PANES:
                 yield ChatPane(pane_id)
         yield Static("", id="chat-status")
-        yield Input(placeholder="Ask both models…  (Enter sends, Esc stops)", id="chat-prompt")
+        yield PromptBox(placeholder="Ask both models…  (Enter sends, Esc stops)", id="chat-prompt")
         yield Footer()
 
     def on_mount(self) -> None:
