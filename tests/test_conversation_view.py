@@ -15,12 +15,12 @@ from rich.markdown import Markdown as RichMarkdown
 from textual import messages
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from console.tui.widgets.chat_pane import ChatPane
 from console.tui.widgets.conversation_view import ANSWER, ERROR, NOTE, PROMPT, ConversationView
 from console.tui.widgets.light_scrollbar import LightScrollBar
+from tests.pilot_helpers import screen_layouts
 
 REFERENCE_CSS = """
 Horizontal { height: 1fr; }
@@ -92,6 +92,9 @@ def conversation(answers: int) -> list[tuple[str, str]]:
 async def test_the_view_draws_the_cells_the_widgets_drew():
     app = Host()
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        reference, view = halves(app)
+        assert reference == view  # empty: the view's idle scrollbar is the reference's bare gutter
         await show(app, conversation(1))
         await pilot.pause()
         reference, view = halves(app)
@@ -123,37 +126,24 @@ async def test_the_view_draws_the_cells_the_widgets_drew():
 
 
 async def test_a_growing_answer_asks_for_no_layout():
-    """While an answer streams into a view that already scrolls, the screen lays nothing out:
-    the view sets its height and scroll position itself and follows the bottom."""
+    """While an answer streams, from its first line through the moment it first overflows the
+    view to long after, the screen lays nothing out: the view sets its height and scroll
+    position itself and follows the bottom, and its scrollbar, always shown, never appears."""
     app = Host()
     async with app.run_test(size=(100, 30)) as pilot:
         view = app.query_one(ConversationView)
         view.anchor()
-        view.add_text(PROMPT, "a long one")
-        answer = view.add_answer()
+        await pilot.pause()
+        assert view.vertical_scrollbar.display and view.max_scroll_y == 0
         text = ""
-        for n in range(40):
-            text += f"paragraph {n}\n\n"
-            answer.set_tail(text)
-            await pilot.pause()
-        assert view.vertical_scrollbar.display and view.scroll_y == view.max_scroll_y > 0
-
-        layouts = []
-        original = Screen._refresh_layout
-
-        def counted(screen, *args, **kwargs):  # noqa: ANN001, ANN202
-            layouts.append(args)
-            return original(screen, *args, **kwargs)
-
-        Screen._refresh_layout = counted
-        try:
-            for n in range(40, 80):
+        with screen_layouts() as layouts:
+            view.add_text(PROMPT, "a long one")
+            answer = view.add_answer()
+            for n in range(80):
                 text += f"paragraph {n} " + "word " * n + "\n\n"
                 answer.set_tail(text)
                 await pilot.pause()
                 assert view.scroll_y == view.max_scroll_y  # following
-        finally:
-            Screen._refresh_layout = original
         assert layouts == []
         assert view.virtual_size.height == answer.height + 2 > 100  # the prompt: a margin and its line
         assert "paragraph 79" in view.texts(ANSWER)[0]

@@ -13,17 +13,27 @@ from rich.segment import Segment
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
 
 class LightScrollBar(ScrollBar):
-    """A vertical scrollbar whose lines are its bar's segments on the widget's base style."""
+    """A vertical scrollbar whose lines are its bar's segments on the widget's base style.
+
+    With nothing to scroll it draws the gutter it stands on (its parent's background), so a
+    widget can keep it shown (``overflow-y: scroll``) and look as if it came only when needed:
+    the bar then never appears or goes, and neither asks the screen for a layout.
+    """
 
     def render_lines(self, crop: Region) -> list[Strip]:
         bar = self.render()
         width, height = self.size
         if not self.vertical or not isinstance(bar, ScrollBarRender) or not width:
             return super().render_lines(crop)
+        if self.window_virtual_size <= self.window_size:  # nothing to scroll
+            base_background, background = self.parent.background_colors if isinstance(self.parent, Widget) else self.background_colors
+            gutter = Strip([Segment(" " * width, VisualStyle(background=base_background + background).rich_style)], width)
+            return [gutter.crop(crop.x, crop.right) if crop.x or crop.width != width else gutter] * crop.height
         style = bar.style  # a rich Style from ScrollBar.render: colours resolved, hover and grab applied
         segments = bar.render_bar(
             size=height,
