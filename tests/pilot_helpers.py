@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 async def eventually(predicate, timeout=20.0, pause=asyncio.sleep, interval=0.1):
@@ -25,15 +25,16 @@ async def wait_for(pilot, predicate, timeout=20.0):
 
 
 @contextlib.contextmanager
-def screen_layouts() -> Iterator[list]:
-    """The layouts of any screen (``Screen._refresh_layout`` calls) while inside, as a list."""
+def screen_layouts(probe: Callable[[], object] = lambda: None) -> Iterator[list]:
+    """The layouts of any screen (``Screen._refresh_layout`` calls) while inside, as a list of
+    what ``probe()`` returned at each."""
     from textual.screen import Screen
 
     layouts: list = []
     original = Screen._refresh_layout
 
     def counted(screen, *args, **kwargs):  # noqa: ANN001, ANN202 - Screen._refresh_layout's own
-        layouts.append(args)
+        layouts.append(probe())
         return original(screen, *args, **kwargs)
 
     Screen._refresh_layout = counted

@@ -12,6 +12,7 @@ from console.core.config import Config
 from console.core.tritonserver import Ports, TritonServer, free_ports
 from console.tui.app import TritonConsoleApp
 from tests.conftest import PACER_MODELS
+from tests.pilot_helpers import screen_layouts
 from tests.test_app_shell import wait_for
 
 TIMEOUT = 60.0
@@ -141,6 +142,35 @@ async def test_escape_cancels_both_streams_on_the_server(pacer_server):
         await send(pilot, app, "short one")
         assert await answered(pilot, app, 2)
         assert all(screen.session.exchanges[1].answers[p].completion.ok for p in "AB")
+
+
+async def test_nothing_lays_out_the_screen_while_an_answer_streams(pacer_server):
+    """From Enter to the last token the screen is not laid out (P2, docs/benchmarks.md): the
+    prompt box empties, both answers grow past their pane's bottom, pane A finishes while B
+    still streams; the status line is updated (a layout) only once neither pane streams."""
+    from console.core.completion import Sampling
+
+    app = chat_app(pacer_server.grpc_url)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await models_loaded(pilot, app)
+        screen = app.screen
+        screen.session.shared = Sampling(max_tokens=500)  # A: 1.3 s at 400 tok/s, B: 2.5 s at 200
+        box = screen.query_one("#chat-prompt", Input)
+        box.focus()
+        await pilot.pause(0.3)  # a focus change composes the footer again: before Enter, as a person types
+        box.value = "a long one"
+        with screen_layouts(probe=lambda: [p for p in ("A", "B") if screen.pane(p).streaming]) as layouts:
+            await pilot.press("enter")
+            assert await answered(pilot, app, 1)
+            await pilot.pause()
+        assert [streaming for streaming in layouts if streaming] == []
+        assert layouts, "the status line was not updated after the answers"
+        answers = screen.session.exchanges[0].answers
+        assert answers["B"].completion.timing.t_end - answers["A"].completion.timing.t_end > 0.5  # B streamed on alone
+        for pane_id in ("A", "B"):
+            assert answers[pane_id].completion.timing.output_tokens == 500
+            view = screen.pane(pane_id).log_view
+            assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y  # overflowed, followed
 
 
 async def test_one_pane_failing_leaves_the_other_streaming(pacer_server):

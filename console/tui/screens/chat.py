@@ -86,6 +86,7 @@ class ChatScreen(Screen):
         self.server_note = "connecting…"
         self.saved_note = ""
         self.first_text = asyncio.Event()  # set when an answer shows its first text
+        self.status_text = ""  # what the status line shows
 
     # ----- layout and lifecycle -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -273,9 +274,11 @@ class ChatScreen(Screen):
         self.after_answer()
 
     def after_answer(self) -> None:
+        """Once neither pane streams, save and update the status line (which lays out the
+        screen: not while the other pane's answer still streams)."""
         if not any(self.pane(p).streaming for p in PANES):
             self.autosave()
-        self.update_status()
+            self.update_status()
 
     def refresh_live_stats(self) -> None:
         for pane_id in PANES:
@@ -459,7 +462,10 @@ class ChatScreen(Screen):
             parts.append(f"mark: {MARKS[mark] if mark else '—'}")
         if self.saved_note:
             parts.append(self.saved_note)
-        self.query_one("#chat-status", Static).update("  ·  ".join(parts))
+        text = "  ·  ".join(parts)
+        if text != self.status_text:  # an update lays out the screen (the line may wrap)
+            self.status_text = text
+            self.query_one("#chat-status", Static).update(text)
 
 
 SCREEN = ChatScreen
