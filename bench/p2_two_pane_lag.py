@@ -15,9 +15,10 @@ frame is composed but not written).
   first was measured; it misses the wait for the next frame and frames held back by a batch).
 - The first leg: when the screen's loop handed the delta to the pane's worker - its arrival.
 Drops: the pane's final answer source must equal the text the pacer sent.
-Target: lag to the painted frame <= 50 ms at p99, nothing dropped.
+Target: lag to the painted frame <= 50 ms at p99, nothing dropped. ``--client-cpus 0,1`` runs the
+console (and its helper processes) on those CPUs and the server on the others (bench/cpu_split.py).
 
-    .venv/bin/python bench/p2_two_pane_lag.py [--tokens 5000] [--rate 2500] [--rounds 3] [--stalls]
+    .venv/bin/python bench/p2_two_pane_lag.py [--tokens 5000] [--rate 2500] [--rounds 3] [--stalls] [--client-cpus 0,1]
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import cpu_split  # noqa: E402
 from bench.loop_stalls import LoopStalls  # noqa: E402
 from bench.pacer import expected_text, machine, serve  # noqa: E402
 from bench.screen_driver import ask_both, painted_frames, running_chat  # noqa: E402
@@ -150,12 +152,18 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stalls", action="store_true", help="also time the screen loop's callbacks (bench/loop_stalls.py)")
+    parser.add_argument("--client-cpus", default="", help="the console on these CPUs, the server on the others (bench/cpu_split.py)")
     args = parser.parse_args()
     models = {name: {"tokens_per_second": args.rate, "ttft_ms": 20, "max_tokens": args.tokens} for name in ("fast-a", "fast-b")}
+    client = cpu_split.parse(args.client_cpus)
+    cpu_split.server_side(client)
     with tempfile.TemporaryDirectory() as tmp, serve(models, Path(tmp)) as server:
+        cpu_split.client_side(client)
         stalls = LoopStalls() if args.stalls else None
         result = asyncio.run(run(server.grpc_url, args.tokens, args.rounds, stalls))
     print(f"machine: {machine()}")
+    if client:
+        print(cpu_split.describe(client))
     print(f"two panes x {args.rate:.0f} tok/s x {args.tokens} tokens, {args.rounds} rounds; client saw {result['client_rate_tok_s']:.0f} tok/s per pane")
     print(f"the same client with no UI reads {result['client_alone_tok_s']:.0f} tok/s per pane on this machine")
     print(f"lag of screen behind stream: p50 {result['lag_p50_ms']:.1f} ms, p99 {result['lag_p99_ms']:.1f} ms, "

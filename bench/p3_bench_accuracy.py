@@ -7,14 +7,15 @@ very high rate measures the floor: what Triton, gRPC and the Python stub add to 
 on this machine, which no client can subtract.
 
     .venv/bin/python bench/p3_bench_accuracy.py [--ttft-ms 100] [--rate 50] [--tokens 32]
-        [--length-jitter 16] [--instances 1] [--rounds 8]
+        [--length-jitter 16] [--instances 1] [--rounds 8] [--client-cpus 0,1]
 
 The truth requests end after 32 - 0..16 tokens (the pacer's seeded ``length_jitter``), as
 answers of different lengths do. With equal lengths (``--length-jitter 0``) every closed-loop
 stream ends and sends its next request at the same moment, so the requests reach the pacer's
 stub in bursts of C and queue there, a cost real traffic does not have (docs/benchmarks.md).
 ``--rounds 0`` runs the whole sweep as one `bench` call with bench's own request counts;
-``--instances`` runs that many pacer stubs (processes).
+``--instances`` runs that many pacer stubs (processes). ``--client-cpus 0,1`` runs `bench` on
+those CPUs and the server on the others (bench/cpu_split.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import cpu_split  # noqa: E402
 from bench.pacer import machine, serve  # noqa: E402
 
 
@@ -42,6 +44,7 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=1, help="pacer stub processes per entry")
     parser.add_argument("--rounds", type=int, default=8,
                         help="run each level alone with max(16, R x C) requests (0: one sweep, bench's max(16, 2 x C))")
+    parser.add_argument("--client-cpus", default="", help="`bench` on these CPUs, the server on the others (bench/cpu_split.py)")
     args = parser.parse_args()
     from console import cli
 
@@ -52,7 +55,10 @@ def main() -> int:
     }
     sweeps = ([[level] for level in args.concurrency.split(",")] if args.rounds else [args.concurrency.split(",")])
     levels, codes, commands = [], [], []
+    client = cpu_split.parse(args.client_cpus)
+    cpu_split.server_side(client)
     with tempfile.TemporaryDirectory() as tmp, serve(models, Path(tmp)) as server:
+        cpu_split.client_side(client)
         for sweep in sweeps:
             requests = ["--requests", str(max(16, args.rounds * int(sweep[0])))] if args.rounds else []
             command = ["bench", "-m", "truth", "-m", "floor", "--concurrency", ",".join(sweep), *requests,
@@ -64,6 +70,8 @@ def main() -> int:
             commands.append(" ".join("URL" if i and command[i - 1] == "--url" else arg for i, arg in enumerate(command[:-2])))
     truth_itl = 1000.0 / args.rate
     print(f"machine: {machine()}")
+    if client:
+        print(cpu_split.describe(client))
     for command, code in zip(commands, codes):
         print(f"command: triton-console {command}   (exit {code})")
     print(f"truth: TTFT {args.ttft_ms:.1f} ms, ITL {truth_itl:.2f} ms, {args.tokens} tokens "
