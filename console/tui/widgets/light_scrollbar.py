@@ -31,9 +31,7 @@ class LightScrollBar(ScrollBar):
         if not self.vertical or not isinstance(bar, ScrollBarRender) or not width:
             return super().render_lines(crop)
         if self.window_virtual_size <= self.window_size:  # nothing to scroll
-            base_background, background = self.parent.background_colors if isinstance(self.parent, Widget) else self.background_colors
-            gutter = Strip([Segment(" " * width, VisualStyle(background=base_background + background).rich_style)], width)
-            return [gutter.crop(crop.x, crop.right) if crop.x or crop.width != width else gutter] * crop.height
+            return [self._gutter(width).crop(crop.x, crop.right)] * crop.height
         style = bar.style  # a rich Style from ScrollBar.render: colours resolved, hover and grab applied
         segments = bar.render_bar(
             size=height,
@@ -56,6 +54,11 @@ class LightScrollBar(ScrollBar):
         if crop.x or crop.width != width:
             strips = [strip.crop(crop.x, crop.right) for strip in strips]
         return strips
+
+    def _gutter(self, width: int) -> Strip:
+        """A line of the widget's blank gutter: spaces on its parent's background."""
+        base_background, background = (self.parent or self).background_colors
+        return Strip([Segment(" " * width, VisualStyle(background=base_background + background).rich_style)], width)
 
 
 class LightScrollBars:
