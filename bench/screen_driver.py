@@ -41,7 +41,7 @@ async def ask_both(pilot: Any, prompt: str) -> None:
     After focusing, the driver waits FOCUS_SETTLE_S, as a person typing does: a focus change makes
     the footer compose its keys again (twice, 13 and 22 ms later on this VM), and a driver that
     pressed Enter within a millisecond of it measured that redraw in the answers' opening, a
-    moment no operator can produce (docs/benchmarks.md, "the footer's redraw"). Later prompts
+    moment no operator can produce (docs/benchmarks.md, "P2: the answers' opening"). Later prompts
     find the box focused (sending keeps the focus there) and go at once.
 
     The wait polls with ``asyncio.sleep``, not ``pilot.pause``: a pause posts a callback to every
