@@ -73,3 +73,100 @@ async def test_one_client_outlives_a_server_restart(tmp_path):
     finally:
         await client.close()
         server.stop()
+
+
+async def test_a_stalled_stream_times_out_and_the_server_cancels_it(pacer_server):
+    """``timeout_s`` bounds the wait for each response: before the first one and between two.
+    The call is cancelled, so the pacer stops the request (it says so in the server's log)."""
+    import time
+
+    client = TritonStreamClient(pacer_server.grpc_url, timeout_s=0.5)
+    before = pacer_server.log_text().count("pacer: request cancelled")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StreamError) as err:
+            await client.complete("pacer-a", "hi", {"max_tokens": 3, "pacer_ttft_ms": 3000})
+        assert err.value.kind == "timeout" and time.monotonic() - started < 2.5
+        events = []
+        with pytest.raises(StreamError) as err:
+            async for event in client.stream("pacer-a", "hi", {"max_tokens": 3, "pacer_ttft_ms": 0, "pacer_tokens_per_second": 1}):
+                events.append(event)
+        assert err.value.kind == "timeout" and len(events) == 1 and isinstance(events[0], Delta)  # the first token, then a 1 s gap
+        assert (await client.complete("pacer-a", "hi", {"max_tokens": 3})).output_tokens == 3  # the channel is fine
+    finally:
+        await client.close()
+    deadline = time.monotonic() + 10
+    while pacer_server.log_text().count("pacer: request cancelled") < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pacer_server.log_text().count("pacer: request cancelled") >= before + 2
+
+
+async def test_first_values_reads_what_infer_result_reads(pacer_server, echo_server):
+    """The stream reader's direct read of each response's outputs gives what tritonclient's
+    ``InferResult.as_numpy`` gives, on every response of a real server (text, token counts,
+    finish reason, the empty final response)."""
+    from tritonclient.grpc._infer_result import InferResult
+
+    from console.core.streaming import build_inputs, first_values, stream_request
+
+    compared = set()
+    for server, model in ((pacer_server, "pacer-b"), (echo_server, "echo")):
+        client = TritonStreamClient(server.grpc_url, timeout_s=30)
+        request = stream_request(model, build_inputs("tell me about the weather", {"max_tokens": 5}))
+
+        async def requests():
+            yield request
+
+        call = client.open_stream(requests())
+        try:
+            while True:
+                response = await call.read()
+                infer = response.infer_response
+                result = InferResult(infer)
+                expected = {}
+                for output in infer.outputs:
+                    array = result.as_numpy(output.name)
+                    expected[output.name] = None if array is None or array.size == 0 else array.reshape(-1)[0]
+                    compared.add((model, output.name, output.datatype, expected[output.name] is None))
+                assert first_values(infer) == expected
+                if infer.parameters["triton_final_response"].bool_param:
+                    break
+        finally:
+            await client.close()
+    assert {(model, name, kind) for model, name, kind, _empty in compared} == {
+        ("echo", "text_output", "BYTES"), ("pacer-b", "text_output", "BYTES"), ("pacer-b", "finish_reason", "BYTES"),
+        ("pacer-b", "num_input_tokens", "UINT32"), ("pacer-b", "num_output_tokens", "UINT32"),
+    }
+
+
+def test_first_values_reads_empty_tensors_other_types_and_non_raw_contents_as_infer_result_does():
+    """What the servers above do not send: an empty tensor, signed and float types, and an
+    output in ``contents`` instead of the raw bytes (read through ``InferResult``)."""
+    import struct
+
+    from tritonclient.grpc import service_pb2
+    from tritonclient.grpc._infer_result import InferResult
+
+    from console.core.streaming import first_values
+
+    response = service_pb2.ModelInferResponse()
+    raw = [
+        ("text_output", "BYTES", [0], b""),
+        ("num_output_tokens", "INT64", [1], struct.pack("<q", -7)),
+        ("score", "FP32", [2], struct.pack("<ff", 0.25, 9.0)),
+        ("flag", "BOOL", [1], b"\x01"),
+        ("word", "BYTES", [2], struct.pack("<I", 3) + b"abc" + struct.pack("<I", 1) + b"z"),
+    ]
+    for name, kind, shape, data in raw:
+        response.outputs.add(name=name, datatype=kind, shape=shape)
+        response.raw_output_contents.append(data)
+    late = response.outputs.add(name="late", datatype="BYTES", shape=[1])  # after the raw ones, in contents
+    late.contents.bytes_contents.append(b"hi")
+    result = InferResult(response)
+    expected = {}
+    for output in response.outputs:
+        array = result.as_numpy(output.name)
+        expected[output.name] = None if array is None or array.size == 0 else array.reshape(-1)[0]
+    assert first_values(response) == expected
+    assert first_values(response) == {"text_output": None, "num_output_tokens": -7, "score": 0.25, "flag": True,
+                                      "word": b"abc", "late": b"hi"}
