@@ -170,3 +170,21 @@ def test_first_values_reads_empty_tensors_other_types_and_non_raw_contents_as_in
     assert first_values(response) == expected
     assert first_values(response) == {"text_output": None, "num_output_tokens": -7, "score": 0.25, "flag": True,
                                       "word": b"abc", "late": b"hi"}
+
+
+def test_first_values_gives_none_for_an_output_it_cannot_read():
+    """A raw tensor shorter than its type, and one in ``contents`` that ``InferResult`` cannot
+    read either: None, as before, and the other outputs are still read."""
+    import struct
+
+    from tritonclient.grpc import service_pb2
+
+    from console.core.streaming import first_values
+
+    response = service_pb2.ModelInferResponse()
+    response.outputs.add(name="short", datatype="INT64", shape=[1])
+    response.raw_output_contents.append(b"\x01\x02")
+    response.outputs.add(name="text_output", datatype="BYTES", shape=[1])
+    response.raw_output_contents.append(struct.pack("<I", 2) + b"ok")
+    response.outputs.add(name="ints", datatype="INT32", shape=[1]).contents.int_contents.append(42)
+    assert first_values(response) == {"short": None, "text_output": b"ok", "ints": None}
