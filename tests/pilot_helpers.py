@@ -42,3 +42,12 @@ def screen_layouts(probe: Callable[[], object] = lambda: None) -> Iterator[list]
         yield layouts
     finally:
         Screen._refresh_layout = original
+
+
+def widget_cells(app, widget) -> list[list[tuple]]:
+    """The screen's cells where ``widget`` is, row by row, as (character, colour, background, bold,
+    reverse): what the terminal would show there."""
+    region = widget.region
+    rows = app.screen._compositor.render_strips()[region.y:region.bottom]
+    return [[(char, s.style.color, s.style.bgcolor, s.style.bold, s.style.reverse)
+             for s in row.crop(region.x, region.right) for char in s.text] for row in rows]

@@ -4,7 +4,7 @@ Widget tests in a small host app (no server). The reference is the structure the
 2026-12-02: a ``VerticalScroll`` (anchored, padded, with a stable scrollbar gutter) holding a
 ``Static`` per prompt and note and a ``Static`` of rich's ``Markdown`` per answer, styled by the
 CSS below (the pane's CSS of then). It sits beside a :class:`ConversationView` with the same
-conversation; every cell of the screen (character, colours, bold) must be the same in both
+conversation; every cell of the screen (character, colours, bold, reverse) must be the same in both
 halves: a short conversation sitting at the bottom, a long one at its end, scrolled up, after a
 resize and in another theme.
 """
@@ -20,7 +20,7 @@ from textual.widgets import Static
 from console.tui.widgets.chat_pane import ChatPane
 from console.tui.widgets.conversation_view import ANSWER, ERROR, NOTE, PROMPT, ConversationView
 from console.tui.widgets.light_scrollbar import LightScrollBar
-from tests.pilot_helpers import screen_layouts
+from tests.pilot_helpers import screen_layouts, widget_cells
 
 REFERENCE_CSS = """
 Horizontal { height: 1fr; }
@@ -63,19 +63,8 @@ async def show(app: Host, conversation: list[tuple[str, str]]) -> None:
 
 
 def halves(app: Host) -> tuple[list, list]:
-    """Each half of the screen's rows, as (character, colour, background, bold) per cell."""
-    reference, view = app.query_one("#reference"), app.query_one(ConversationView)
-    rows = app.screen._compositor.render_strips()
-
-    def cells(region) -> list:  # noqa: ANN001
-        out = []
-        for row in rows[region.y:region.bottom]:
-            line = [(char, s.style.color, s.style.bgcolor, s.style.bold) for s in row.crop(region.x, region.right)
-                    for char in s.text]
-            out.append(line)
-        return out
-
-    return cells(reference.region), cells(view.region)
+    """Each half of the screen's cells (``widget_cells``): the reference's and the view's."""
+    return widget_cells(app, app.query_one("#reference")), widget_cells(app, app.query_one(ConversationView))
 
 
 def conversation(answers: int) -> list[tuple[str, str]]:

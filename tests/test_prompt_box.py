@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input
 
 from console.tui.widgets.prompt_box import PromptBox
-from tests.pilot_helpers import screen_layouts
+from tests.pilot_helpers import screen_layouts, widget_cells
 
 TEXT = "why is the sky blue, and how long is a piece of string?"  # longer than the box
 KEYS = [*TEXT, "home", "right", "right", "end", "backspace", "left"]
@@ -29,13 +29,6 @@ class Host(App):
         yield self.box_type(placeholder="ask", id="box")
 
 
-def cells(app: App, box: Input) -> list[list[tuple]]:
-    rows = app.screen._compositor.render_strips()
-    region = box.region
-    return [[(char, s.style.color, s.style.bgcolor, s.style.reverse) for s in row.crop(region.x, region.right) for char in s.text]
-            for row in rows[region.y:region.bottom]]
-
-
 async def typed(box_type: type[Input]) -> list[tuple]:
     """Per key: the key, the box's cells, value, cursor and scroll after it, the layouts it caused."""
     app = Host(box_type)
@@ -44,16 +37,16 @@ async def typed(box_type: type[Input]) -> list[tuple]:
         box = app.query_one("#box", Input)
         box.cursor_blink = False  # the cursor always drawn: the cells do not depend on timing
         await pilot.pause()
-        steps.append(("start", cells(app, box), box.value, box.cursor_position, box.scroll_x, 0))
+        steps.append(("start", widget_cells(app, box), box.value, box.cursor_position, box.scroll_x, 0))
         for key in KEYS:
             with screen_layouts() as layouts:
                 await pilot.press(key)
                 await pilot.pause()
-            steps.append((key, cells(app, box), box.value, box.cursor_position, box.scroll_x, len(layouts)))
+            steps.append((key, widget_cells(app, box), box.value, box.cursor_position, box.scroll_x, len(layouts)))
         with screen_layouts() as layouts:
             box.value = ""  # what sending does
             await pilot.pause()
-        steps.append(("cleared", cells(app, box), box.value, box.cursor_position, box.scroll_x, len(layouts)))
+        steps.append(("cleared", widget_cells(app, box), box.value, box.cursor_position, box.scroll_x, len(layouts)))
     return steps
 
 
